@@ -1,0 +1,36 @@
+# One command per job. `make check` is what CI runs (after `scripts/test-env up`).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install env lint typecheck test check bench clean
+
+$(BIN)/lab: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(BIN)/lab
+
+install: $(BIN)/lab  ## create .venv with lab and the dev tools
+
+lint: install  ## ruff format check + ruff lint + import contract
+	$(BIN)/ruff format --check lab tests bench
+	$(BIN)/ruff check lab tests bench
+	cd $(CURDIR) && $(BIN)/lint-imports
+
+typecheck: install  ## mypy --strict on lab/
+	$(BIN)/mypy
+
+test: install  ## the whole test suite
+	$(BIN)/pytest
+
+env:  ## Docker engine + local registry mirror + stand-in images (root; see scripts/test-env)
+	scripts/test-env up
+
+check: env lint typecheck test  ## everything CI checks
+
+bench: install  ## benchmarks (figures, not assertions)
+	$(BIN)/python bench/steps.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,251 @@
+"""The `lab` command line: parses arguments, calls the core, renders errors once."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from lab import __version__
+from lab.checks.cli import add_parser as add_assert_parser
+from lab.errors import EnvironmentNotReady, LabError, LessonError, UsageError
+from lab.status import ExitStatus
+
+Command = Callable[[argparse.Namespace], int]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that exits with our usage code and a pointer to --help."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n  hint: run `{self.prog} --help`\n")
+        raise SystemExit(ExitStatus.USAGE)
+
+
+def _out(stream: TextIO, text: str) -> None:
+    stream.write(text + "\n")
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    """`lab lint PATH...`."""
+    from lab.lint import lesson_files, lint_file
+
+    files = list(lesson_files(args.paths))
+    if not files:
+        raise UsageError(
+            "no lesson files (*.md, *.markdown) under " + ", ".join(args.paths),
+            "name a lesson file or a directory that holds some",
+        )
+    errors = warnings = 0
+    for path in files:
+        _, diags = lint_file(path)
+        for diag in diags:
+            _out(sys.stdout, str(diag))
+        errors += sum(d.severity == "error" for d in diags)
+        warnings += sum(d.severity == "warning" for d in diags)
+    noun = "file" if len(files) == 1 else "files"
+    _out(sys.stderr, f"{len(files)} {noun} checked: {errors} error(s), {warnings} warning(s)")
+    return ExitStatus.FAILED if errors else ExitStatus.OK
+
+
+def cmd_steps(args: argparse.Namespace) -> int:
+    """`lab steps PATH [--json]`."""
+    from lab.lint import load_lesson
+    from lab.plan import lesson_plan, plan_lines
+
+    lessons = [load_lesson(p) for p in args.paths]
+    if args.json:
+        plans = [lesson_plan(lesson) for lesson in lessons]
+        json.dump(plans[0] if len(plans) == 1 else plans, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for lesson in lessons:
+            for text in plan_lines(lesson):
+                _out(sys.stdout, text)
+    return ExitStatus.OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    """`lab list [PATH...]`: the course in order."""
+    from lab.course import course
+
+    entries = course([Path(p) for p in args.paths] if args.paths else None)
+    if not entries:
+        _out(sys.stdout, "no lessons found")
+        return ExitStatus.OK
+    for n, entry in enumerate(entries, 1):
+        if entry.lesson is None:
+            _out(sys.stdout, f"{n:>2}. {entry.path}  (cannot be read: {entry.error})")
+            continue
+        minutes = entry.lesson.front_matter.lab.estimate
+        estimate = f"~{minutes} min" if minutes else "     "
+        steps = len(entry.lesson.steps)
+        _out(
+            sys.stdout,
+            f"{n:>2}. {entry.lesson.title:<50} {estimate:>8}  {steps:>2} steps  {entry.path}",
+        )
+    return ExitStatus.OK
+
+
+def cmd_home(args: argparse.Namespace) -> int:
+    """`lab` with no command: the bundled course (the picker arrives with the TUI)."""
+    status = cmd_list(argparse.Namespace(paths=[]))
+    _out(sys.stdout, "\nRun a lesson:   lab run LESSON.md     Check one:   lab lint LESSON.md")
+    return status
+
+
+def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
+    """The argument parser; commands maps each sub-command to its function."""
+    parser = _Parser(
+        prog="lab",
+        description="Hands-on Docker courses that run in your terminal and check themselves.",
+        epilog="Exit codes: 0 ok, 1 failed, 2 usage or lesson error, 3 environment not ready, "
+        "130 interrupted.",
+    )
+    parser.add_argument("--version", action="version", version=f"lab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("lint", help="check lesson files for errors and suspicious things")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="lesson files or directories")
+    p.set_defaults(func=commands["lint"])
+
+    p = sub.add_parser("steps", help="print the run plan of a lesson")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="lesson files")
+    p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    p.set_defaults(func=commands["steps"])
+
+    p = sub.add_parser("list", help="list the course (or the lessons under PATH) in order")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.set_defaults(func=commands["list"])
+
+    p = sub.add_parser("run", help="run lessons headless and report (for CI)")
+    p.add_argument("paths", nargs="+", metavar="LESSON", help="lesson files or directories")
+    p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
+    p.add_argument("--json", metavar="FILE", help="write a JSON report")
+    p.add_argument("--timeout", metavar="S", type=float, help="default step timeout (seconds)")
+    p.add_argument("--keep-workspace", action="store_true", help="keep the run's workspace")
+    p.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep everything the lesson created (containers, images, files); "
+        "`lab reset LESSON` removes it later",
+    )
+    p.add_argument("--no-infer", action="store_true", help="no checks inferred from commands")
+    p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
+    p.add_argument("--strict-output", action="store_true", help="output drift fails the step")
+    p.set_defaults(func=commands["run"])
+
+    p = sub.add_parser("doctor", help="check that this machine can run lessons (and which)")
+    p.add_argument("paths", nargs="*", metavar="LESSON", help="lesson files or directories")
+    p.set_defaults(func=commands["doctor"])
+
+    p = sub.add_parser("reset", help="remove what a lesson session created on this machine")
+    p.add_argument("paths", nargs="+", metavar="LESSON", help="lesson files")
+    p.set_defaults(func=commands["reset"])
+
+    add_assert_parser(sub)
+    return parser
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """`lab doctor [LESSON...]`."""
+    from lab.doctor import diagnose
+    from lab.headless import load_all
+
+    lessons = load_all(args.paths) if args.paths else []
+    diagnosis = diagnose(lessons)
+    tty = sys.stdout.isatty()
+    marks = (
+        {"ok": "✓", "warn": "!", "fail": "✗"}
+        if tty
+        else {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+    )
+    for finding in diagnosis.findings:
+        _out(sys.stdout, f"{marks[finding.level]} {finding.message}")
+        if finding.hint and finding.level != "ok":
+            _out(sys.stdout, f"    hint: {finding.hint}")
+    if diagnosis.ready:
+        what = f"{len(lessons)} lesson(s)" if lessons else "lessons"
+        _out(sys.stdout, f"ready to run {what}")
+        return ExitStatus.OK
+    _out(sys.stdout, "not ready: fix the above")
+    return ExitStatus.ENV_NOT_READY
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """`lab reset LESSON...`."""
+    import shutil
+
+    from lab.checks.engine import connect
+    from lab.hoststate import restore, store
+
+    status = ExitStatus.OK
+    for raw in args.paths:
+        path = Path(raw)
+        record = store.load(path)
+        if record is None:
+            _out(sys.stdout, f"{raw}: nothing to reset (no session of this lesson is recorded)")
+            continue
+        report = restore(connect, record.before)
+        if record.workspace and Path(record.workspace).exists():
+            shutil.rmtree(record.workspace, ignore_errors=True)
+            report.removed.append(f"workspace {record.workspace}")
+        for item in report.removed:
+            _out(sys.stdout, f"{raw}: removed {item}")
+        for item in report.restored:
+            _out(sys.stdout, f"{raw}: restored {item}")
+        for item in report.failed:
+            _out(sys.stdout, f"{raw}: could not undo {item}")
+        if report.ok:
+            store.forget(path)
+            _out(sys.stdout, f"{raw}: reset done")
+        else:
+            status = ExitStatus.FAILED
+    return status
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`lab run LESSON...`."""
+    from lab.headless import run_command
+
+    return run_command(args)
+
+
+COMMANDS: dict[str, Command] = {
+    "lint": cmd_lint,
+    "steps": cmd_steps,
+    "list": cmd_list,
+    "run": cmd_run,
+    "doctor": cmd_doctor,
+    "reset": cmd_reset,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `lab`; returns the exit status (see lab.status.ExitStatus)."""
+    parser = build_parser(COMMANDS)
+    args = parser.parse_args(argv)
+    func: Command = getattr(args, "func", cmd_home)
+    try:
+        return int(func(args))
+    except KeyboardInterrupt:
+        _out(sys.stderr, "interrupted")
+        return ExitStatus.INTERRUPTED
+    except LessonError as exc:
+        _out(sys.stderr, f"lab: {exc}")
+        return ExitStatus.USAGE
+    except UsageError as exc:
+        _out(sys.stderr, f"lab: {exc}")
+        return ExitStatus.USAGE
+    except EnvironmentNotReady as exc:
+        _out(sys.stderr, f"lab: {exc}")
+        return ExitStatus.ENV_NOT_READY
+    except LabError as exc:
+        _out(sys.stderr, f"lab: {exc}")
+        return ExitStatus.FAILED
+    except BrokenPipeError:
+        return ExitStatus.OK

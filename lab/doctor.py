@@ -1,0 +1,227 @@
+"""Preflight (`lab doctor`): can this machine run a lesson, and if not, what to do."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import shutil
+import socket
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from lab.dockercmd import DockerPull, DockerPush, DockerRun, DockerTag, read_commands
+from lab.model import Lesson
+
+MIN_FREE_BYTES = 2 * 1024**3
+"""Below this much free space in Docker's data directory, pulls and pushes start failing."""
+ENGINE_HINT = (
+    "start the engine: on this project's test machines `sudo scripts/test-env up`; "
+    "elsewhere `sudo systemctl start docker` (or start Docker Desktop)"
+)
+
+Level = Literal["ok", "warn", "fail"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One preflight result."""
+
+    level: Level
+    """ok, warn (runs anyway) or fail (the lesson cannot run)."""
+    message: str
+    """What was found."""
+    hint: str | None = None
+    """What to do about it."""
+
+
+@dataclass(frozen=True)
+class LessonNeeds:
+    """What a lesson will ask of the engine, read from its steps."""
+
+    uses_docker: bool = False
+    images: tuple[str, ...] = ()
+    """Images it runs or pulls from elsewhere (not ones it builds, tags or pushes itself)."""
+    host_ports: tuple[int, ...] = ()
+    """Host ports it publishes."""
+    names: tuple[str, ...] = ()
+    """Container names it creates."""
+
+
+@dataclass
+class Diagnosis:
+    """Everything `lab doctor` found."""
+
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        """True when nothing failed."""
+        return all(f.level != "fail" for f in self.findings)
+
+    def add(self, level: Level, message: str, hint: str | None = None) -> None:
+        """Record a finding."""
+        self.findings.append(Finding(level, message, hint))
+
+
+def _registry_host(ref: str) -> str | None:
+    first = ref.split("/", 1)[0]
+    if "/" in ref and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return None
+
+
+def _with_tag(ref: str) -> str:
+    if "@" in ref:
+        return ref
+    last = ref.rsplit("/", 1)[-1]
+    return ref if ":" in last else f"{ref}:latest"
+
+
+def lesson_needs(lesson: Lesson) -> LessonNeeds:
+    """Images, host ports and container names the lesson's steps use."""
+    uses_docker = False
+    made: set[str] = set()
+    images: list[str] = []
+    ports: list[int] = []
+    names: list[str] = []
+    for step in lesson.steps:
+        texts = [step.command, *(c.code for c in step.checks)]
+        if any("docker" in t for t in texts):
+            uses_docker = True
+        for action in read_commands(step.command).actions:
+            if isinstance(action, DockerTag):
+                made.add(_with_tag(action.target))
+            elif isinstance(action, DockerPush):
+                made.add(_with_tag(action.ref))
+            elif isinstance(action, DockerPull | DockerRun):
+                ref = _with_tag(action.image if isinstance(action, DockerRun) else action.ref)
+                host = _registry_host(ref)
+                local = host is not None and host.split(":")[0] in ("localhost", "127.0.0.1")
+                if ref not in made and ref not in images and not local and "$" not in ref:
+                    images.append(ref)
+            if isinstance(action, DockerRun):
+                if action.name and action.name not in names:
+                    names.append(action.name)
+                for port in action.ports:
+                    if port.host_port and port.host_port not in ports:
+                        ports.append(port.host_port)
+    return LessonNeeds(uses_docker, tuple(images), tuple(ports), tuple(names))
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError as exc:
+            return exc.errno != errno.EADDRINUSE
+    return True
+
+
+def check_engine(client: Any, diagnosis: Diagnosis) -> None:
+    """Versions and free disk of a reachable engine."""
+    version = client.version()
+    info = client.info()
+    diagnosis.add(
+        "ok",
+        f"Docker engine {version.get('Version', '?')} (API {version.get('ApiVersion', '?')}), "
+        f"{info.get('Driver', '?')} storage, {info.get('Containers', 0)} containers, "
+        f"{info.get('Images', 0)} images",
+    )
+    mirrors = info.get("RegistryConfig", {}).get("Mirrors") or []
+    if mirrors:
+        diagnosis.add("ok", "registry mirrors: " + ", ".join(mirrors))
+    root = info.get("DockerRootDir") or "/var/lib/docker"
+    with contextlib.suppress(OSError):
+        free = shutil.disk_usage(root).free
+        level: Level = "ok" if free >= MIN_FREE_BYTES else "warn"
+        diagnosis.add(
+            level,
+            f"{free / 1024**3:.1f} GiB free in {root}",
+            None if level == "ok" else "free some space: `docker system prune` removes unused data",
+        )
+
+
+def check_lesson(client: Any, needs: LessonNeeds, diagnosis: Diagnosis) -> None:
+    """Images available, ports free, names not taken."""
+    for ref in needs.images:
+        try:
+            client.images.get(ref)
+        except Exception:
+            try:
+                client.api.inspect_distribution(ref)
+            except Exception as exc:
+                reason = getattr(exc, "explanation", None) or str(exc)
+                diagnosis.add(
+                    "fail",
+                    f"image {ref} is not here and cannot be pulled: {reason}",
+                    f"make {ref} available (`docker pull {ref}` on a connected machine, "
+                    "or a registry mirror that has it)",
+                )
+            else:
+                diagnosis.add("ok", f"image {ref} can be pulled")
+        else:
+            diagnosis.add("ok", f"image {ref} is present")
+    containers = client.containers.list(all=True)
+    by_name = {c.name: c for c in containers}
+    publishers: dict[int, str] = {}
+    for c in containers:
+        for bindings in (c.attrs.get("HostConfig", {}).get("PortBindings") or {}).values():
+            for binding in bindings or []:
+                if str(binding.get("HostPort", "")).isdigit():
+                    publishers[int(binding["HostPort"])] = c.name
+    for name in needs.names:
+        if name in by_name:
+            c = by_name[name]
+            image = c.attrs.get("Config", {}).get("Image", "?")
+            diagnosis.add(
+                "fail",
+                f"a container named '{name}' already exists ({image}, {c.status}); "
+                "the lesson creates one with that name",
+                f"if you no longer need it: `docker rm -f {name}`; lab never removes "
+                "containers it did not create",
+            )
+    for port in needs.host_ports:
+        if port in publishers:
+            diagnosis.add(
+                "fail",
+                f"port {port} is published by container '{publishers[port]}'",
+                f"stop it (`docker stop {publishers[port]}`) and run again",
+            )
+        elif not _port_free(port):
+            diagnosis.add(
+                "fail",
+                f"port {port} is in use on this machine",
+                f"find what listens there (`ss -ltnp 'sport = :{port}'`) and stop it",
+            )
+    if needs.names or needs.host_ports:
+        free = [str(p) for p in needs.host_ports if p not in publishers]
+        diagnosis.add(
+            "ok",
+            "checked container names "
+            + (", ".join(needs.names) or "-")
+            + " and host ports "
+            + (", ".join(free) or "-"),
+        )
+
+
+def diagnose(lessons: list[Lesson], *, engine: Any = None) -> Diagnosis:
+    """Everything `lab doctor` checks; engine: a docker client (connected here if None)."""
+    from lab.checks.engine import connect
+    from lab.errors import EnvironmentNotReady
+
+    diagnosis = Diagnosis()
+    if shutil.which("bash") is None:
+        diagnosis.add("fail", "bash is not installed", "install bash")
+    needs = [lesson_needs(lesson) for lesson in lessons]
+    try:
+        client = engine or connect()
+    except EnvironmentNotReady as exc:
+        level: Level = "fail" if (not lessons or any(n.uses_docker for n in needs)) else "warn"
+        diagnosis.add(level, exc.message, exc.hint or ENGINE_HINT)
+        return diagnosis
+    check_engine(client, diagnosis)
+    for need in needs:
+        if need.uses_docker:
+            check_lesson(client, need, diagnosis)
+    return diagnosis

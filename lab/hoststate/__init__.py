@@ -1,0 +1,15 @@
+"""What a lesson run changed on the host (engine objects, /etc/docker), and undoing it."""
+
+from lab.hoststate import store
+from lab.hoststate.restore import CleanupReport, restore
+from lab.hoststate.snapshot import HostState, take_snapshot
+from lab.hoststate.store import SessionRecord
+
+__all__ = [
+    "CleanupReport",
+    "HostState",
+    "SessionRecord",
+    "restore",
+    "store",
+    "take_snapshot",
+]

@@ -1,0 +1,110 @@
+"""A snapshot of what exists before a run: engine objects and the files under /etc/docker."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import stat
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ETC_DOCKER = Path("/etc/docker")
+MAX_SAVED_FILE = 1024 * 1024
+"""Files under /etc/docker up to this size are saved, so a change can be undone."""
+
+
+@dataclass(frozen=True)
+class FileState:
+    """One file or directory under /etc/docker."""
+
+    kind: str
+    """`file`, `dir` or `link`."""
+    mode: int
+    sha256: str = ""
+    content_b64: str | None = None
+    """The file's bytes (base64) when small enough to restore."""
+    target: str = ""
+    """Where a link points."""
+
+
+@dataclass(frozen=True)
+class HostState:
+    """What existed on the host engine and under /etc/docker at one moment."""
+
+    containers: frozenset[str] = frozenset()
+    """Container IDs."""
+    images: frozenset[str] = frozenset()
+    """Image IDs."""
+    image_tags: frozenset[str] = frozenset()
+    """Every `repo:tag` present."""
+    volumes: frozenset[str] = frozenset()
+    networks: frozenset[str] = frozenset()
+    """Network IDs."""
+    etc_docker: dict[str, FileState] = field(default_factory=dict)
+    """Relative path -> state, for everything under /etc/docker."""
+    etc_root: str = str(ETC_DOCKER)
+    """The directory that was recorded."""
+    etc_existed: bool = True
+    """Whether that directory existed at all."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain data for a state file."""
+        data = asdict(self)
+        for key in ("containers", "images", "image_tags", "volumes", "networks"):
+            data[key] = sorted(data[key])
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> HostState:
+        """The inverse of to_json."""
+        return cls(
+            containers=frozenset(data.get("containers", ())),
+            images=frozenset(data.get("images", ())),
+            image_tags=frozenset(data.get("image_tags", ())),
+            volumes=frozenset(data.get("volumes", ())),
+            networks=frozenset(data.get("networks", ())),
+            etc_docker={k: FileState(**v) for k, v in data.get("etc_docker", {}).items()},
+            etc_root=data.get("etc_root", str(ETC_DOCKER)),
+            etc_existed=bool(data.get("etc_existed", True)),
+        )
+
+
+def files_under(root: Path) -> dict[str, FileState]:
+    """State of every entry below root (empty when root does not exist)."""
+    found: dict[str, FileState] = {}
+    if not root.is_dir():
+        return found
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in [*dirnames, *filenames]:
+            path = Path(dirpath) / name
+            rel = str(path.relative_to(root))
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                found[rel] = FileState("link", info.st_mode, target=os.readlink(path))
+            elif stat.S_ISDIR(info.st_mode):
+                found[rel] = FileState("dir", info.st_mode)
+            else:
+                data = path.read_bytes() if info.st_size <= MAX_SAVED_FILE else b""
+                digest = hashlib.sha256(data).hexdigest() if data or not info.st_size else ""
+                content = (
+                    base64.b64encode(data).decode() if info.st_size <= MAX_SAVED_FILE else None
+                )
+                found[rel] = FileState("file", info.st_mode, digest, content)
+    return found
+
+
+def take_snapshot(client: Any, etc_root: Path = ETC_DOCKER) -> HostState:
+    """Record what exists now (client: a docker SDK DockerClient)."""
+    images = client.images.list(all=True)
+    return HostState(
+        containers=frozenset(c.id for c in client.containers.list(all=True)),
+        images=frozenset(i.id for i in images),
+        image_tags=frozenset(t for i in images for t in i.tags),
+        volumes=frozenset(v.name for v in client.volumes.list()),
+        networks=frozenset(n.id for n in client.networks.list()),
+        etc_docker=files_under(etc_root),
+        etc_root=str(etc_root),
+        etc_existed=etc_root.is_dir(),
+    )

@@ -1,0 +1,427 @@
+"""Turning lesson Markdown into the lesson model, with file:line diagnostics."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from lab.errors import LessonError
+from lab.frontmatter import parse_front_matter
+from lab.model import (
+    AppLink,
+    Check,
+    Diagnostic,
+    DisplayBlock,
+    ExpectedOutput,
+    FrontMatter,
+    Heading,
+    Lesson,
+    Quiz,
+    QuizChoice,
+    Severity,
+    Step,
+)
+from lab.options import (
+    OptionError,
+    parse_check_options,
+    parse_step_options,
+    split_words,
+)
+
+TERM_INFO = re.compile(r"^\.term(\S*)$")
+OUTPUT_INFOS = frozenset({"", "text", "console", "output", "plaintext", "shell-session"})
+"""Info strings of a fence that, right after a step, is that step's expected output."""
+QUIZ_MARK = "{:.quiz}"
+CHOICE = re.compile(r"^(\[[ xX]\]|\([ xX]\))\s*(.*)$", re.DOTALL)
+HINT = re.compile(r"^\s*(?:\*\*|__)?hint(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.IGNORECASE)
+APP_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\([^)]*\)(?P<attrs>(?:\{:[^}]*\})+)")
+ATTR = re.compile(r'data-(term|port)\s*=\s*"([^"]*)"')
+
+
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark").use(front_matter_plugin)
+
+
+@dataclass
+class _Builder:
+    """Mutable state while walking the token stream."""
+
+    path: str
+    lines: list[str]
+    front_matter: FrontMatter = field(default_factory=FrontMatter)
+    steps: list[Step] = field(default_factory=list)
+    display: list[DisplayBlock] = field(default_factory=list)
+    quizzes: list[Quiz] = field(default_factory=list)
+    links: list[AppLink] = field(default_factory=list)
+    headings: list[Heading] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    section: list[Heading] = field(default_factory=list)
+    awaiting_output: bool = False
+    """True right after a step, until a heading or another fence."""
+    pending_hints: list[str] = field(default_factory=list)
+    """Hints seen before the first step: they go to the first step."""
+
+    def report(self, line: int, severity: Severity, message: str, hint: str | None) -> None:
+        self.diagnostics.append(Diagnostic(self.path, line, severity, message, hint))
+
+    def section_path(self) -> tuple[str, ...]:
+        return tuple(h.title for h in self.section)
+
+    def update_last_step(self, **changes: object) -> None:
+        self.steps[-1] = replace(self.steps[-1], **changes)  # type: ignore[arg-type]
+
+
+def _line(token: Token) -> int:
+    return (token.map[0] + 1) if token.map else 1
+
+
+def _is_closed(token: Token, lines: list[str]) -> bool:
+    """markdown-it runs an unclosed fence to the end of the file; spot that."""
+    if not token.map:
+        return True
+    start, end = token.map
+    if end - 1 <= start or end - 1 >= len(lines):
+        return False
+    closing = lines[end - 1].strip()
+    char = token.markup[0]
+    return closing.startswith(token.markup) and set(closing) == {char}
+
+
+def _inline_text(token: Token) -> str:
+    """Plain text of an inline token (code spans and emphasis flattened)."""
+    if not token.children:
+        return token.content
+    parts = []
+    for child in token.children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return "".join(parts).strip()
+
+
+def _step(b: _Builder, token: Token, term_text: str, words: list[str]) -> None:
+    line = _line(token)
+    if not term_text.isdigit() or not 1 <= int(term_text) <= 6:
+        b.report(
+            line,
+            "error",
+            f"'.term{term_text}' is not a terminal: use .term1 to .term6",
+            "runnable fences start with .term1 ... .term6",
+        )
+        return
+    opts, problems = parse_step_options(words)
+    for p in problems:
+        b.report(line, "error" if p.severity == "error" else "warning", p.message, p.hint)
+    b.steps.append(
+        Step(
+            index=len(b.steps),
+            terminal=int(term_text),
+            command=token.content,
+            line=line,
+            section=b.section_path(),
+            name=opts.name,
+            timeout=opts.timeout,
+            expect_exit=opts.expect_exit,
+            answers=tuple(opts.answers),
+            background=opts.background,
+            captures=tuple(opts.captures),
+            infer=opts.infer,
+        )
+    )
+    b.awaiting_output = True
+
+
+def _check(b: _Builder, token: Token, words: list[str]) -> None:
+    line = _line(token)
+    opts, problems = parse_check_options(words)
+    for p in problems:
+        b.report(line, "error" if p.severity == "error" else "warning", p.message, p.hint)
+    if not b.steps:
+        b.report(
+            line,
+            "error",
+            "check block before any step",
+            "put a check after the .termN step whose outcome it verifies",
+        )
+        return
+    check = Check(
+        code=token.content,
+        line=line,
+        terminal=opts.terminal,
+        name=opts.name,
+        timeout=opts.timeout,
+    )
+    b.update_last_step(checks=(*b.steps[-1].checks, check))
+
+
+def _fence(b: _Builder, token: Token) -> None:
+    line = _line(token)
+    if not _is_closed(token, b.lines):
+        b.report(
+            line,
+            "error",
+            f"code fence opened here with {token.markup} is never closed",
+            f"add a line with {token.markup} after the block's last line",
+        )
+    info = token.info.strip()
+    first = info.split(None, 1)[0] if info else ""
+    rest = info[len(first) :].strip()
+    term = TERM_INFO.match(first)
+    if term or first == "check":
+        try:
+            words = split_words(rest)
+        except OptionError as exc:
+            b.report(line, "error", exc.message, exc.hint)
+            words = []
+        if term:
+            _step(b, token, term.group(1), words)
+        else:
+            b.awaiting_output = False
+            _check(b, token, words)
+        return
+    if b.awaiting_output and first in OUTPUT_INFOS:
+        b.update_last_step(expected_output=ExpectedOutput(text=token.content, line=line))
+    else:
+        b.display.append(DisplayBlock(info=info, code=token.content, line=line))
+    b.awaiting_output = False
+
+
+def _heading(b: _Builder, token: Token, inline: Token) -> None:
+    level = int(token.tag[1:])
+    heading = Heading(level=level, title=_inline_text(inline), line=_line(token))
+    b.headings.append(heading)
+    while b.section and b.section[-1].level >= level:
+        b.section.pop()
+    b.section.append(heading)
+    b.awaiting_output = False
+
+
+def _app_links(b: _Builder, inline: Token) -> None:
+    base = _line(inline)
+    for match in APP_LINK.finditer(inline.content):
+        attrs = dict(ATTR.findall(match.group("attrs")))
+        if not attrs:
+            continue
+        line = base + inline.content.count("\n", 0, match.start())
+        term = attrs.get("term", "").removeprefix(".term")
+        port = attrs.get("port", "")
+        if not term.isdigit() or not port.isdigit() or not 0 < int(port) < 65536:
+            b.report(
+                line,
+                "error",
+                f"app link '{match.group('text')}' needs data-term and data-port",
+                'write [text](/){:data-term=".term1"}{:data-port="8080"}',
+            )
+            continue
+        b.links.append(
+            AppLink(text=match.group("text"), terminal=int(term), port=int(port), line=line)
+        )
+
+
+def _next_block(tokens: list[Token], i: int) -> int:
+    """Index of the next block-level opening token at nesting level 0 after position i."""
+    j = i
+    while j < len(tokens) and not (tokens[j].level == 0 and tokens[j].nesting >= 0):
+        j += 1
+    return j
+
+
+def _skip_block(tokens: list[Token], i: int) -> int:
+    """Index just after the block that opens at tokens[i]."""
+    if tokens[i].nesting == 0:
+        return i + 1
+    depth = 0
+    j = i
+    while j < len(tokens):
+        depth += tokens[j].nesting
+        j += 1
+        if depth == 0:
+            break
+    return j
+
+
+def _list_choices(tokens: list[Token], start: int, end: int) -> list[tuple[str, int]]:
+    """(item text, line) of each top-level item of the list tokens[start:end]."""
+    items: list[tuple[str, int]] = []
+    list_level = tokens[start].level
+    for k in range(start, end):
+        tok = tokens[k]
+        if tok.type == "list_item_open" and tok.level == list_level + 1:
+            inline = next((t for t in tokens[k:end] if t.type == "inline"), None)
+            items.append((inline.content if inline else "", _line(tok)))
+    return items
+
+
+def _quiz(b: _Builder, tokens: list[Token], i: int, rest: str, line: int) -> int:
+    """Parse a quiz whose marker paragraph opens at tokens[i]; return where to resume."""
+    j = _skip_block(tokens, i)
+    question = rest.strip()
+    if not question:
+        k = _next_block(tokens, j)
+        if k < len(tokens) and tokens[k].type == "paragraph_open":
+            question = _inline_text(tokens[k + 1])
+            j = _skip_block(tokens, k)
+    k = _next_block(tokens, j)
+    kind_tok = tokens[k].type if k < len(tokens) else ""
+    if kind_tok == "blockquote_open":
+        end = _skip_block(tokens, k)
+        text = "\n".join(t.content for t in tokens[k:end] if t.type == "inline")
+        b.quizzes.append(Quiz(question, line, "open", (), text, b.section_path()))
+        return end
+    if kind_tok not in ("bullet_list_open", "ordered_list_open"):
+        b.report(
+            line,
+            "error",
+            "quiz has no choices",
+            "follow the question with a list of '- ( ) choice' / '- (x) right choice' items, "
+            "or a blockquote for an open question",
+        )
+        return j
+    end = _skip_block(tokens, k)
+    choices: list[QuizChoice] = []
+    kinds: set[str] = set()
+    for text, item_line in _list_choices(tokens, k, end):
+        match = CHOICE.match(text)
+        if not match:
+            b.report(
+                item_line,
+                "error",
+                f"quiz choice '{text[:40]}' has no marker",
+                "start each choice with ( ), (x), [ ] or [x]",
+            )
+            continue
+        marker = match.group(1)
+        kinds.add(marker[0])
+        choices.append(QuizChoice(match.group(2).strip(), marker[1] in "xX"))
+    if len(kinds) > 1:
+        b.report(
+            line,
+            "warning",
+            "quiz mixes ( ) and [ ] choices",
+            "use ( ) when one answer is right, [ ] when several may be",
+        )
+    kind: Literal["single", "multiple"] = "multiple" if "[" in kinds else "single"
+    b.quizzes.append(Quiz(question, line, kind, tuple(choices), "", b.section_path()))
+    return end
+
+
+def _hint(b: _Builder, tokens: list[Token], i: int) -> int:
+    """A blockquote starting with 'Hint:' attaches to the nearest step; else resume at i+1."""
+    end = _skip_block(tokens, i)
+    inline = next((t for t in tokens[i:end] if t.type == "inline"), None)
+    if inline is None or not HINT.match(inline.content):
+        return i + 1
+    paragraphs = [t.content for t in tokens[i:end] if t.type == "inline"]
+    paragraphs[0] = HINT.sub("", paragraphs[0], count=1)
+    text = "\n\n".join(p for p in paragraphs if p.strip())
+    if b.steps:
+        b.update_last_step(hints=(*b.steps[-1].hints, text))
+    else:
+        b.pending_hints.append(text)
+    return end
+
+
+def _walk(b: _Builder, tokens: list[Token]) -> None:
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == "front_matter":
+            b.front_matter = parse_front_matter(tok.content, _line(tok) + 1, b.report)
+        elif tok.type == "fence":
+            before = len(b.steps)
+            _fence(b, tok)
+            if len(b.steps) > before and b.pending_hints:
+                b.update_last_step(hints=tuple(b.pending_hints))
+                b.pending_hints.clear()
+        elif tok.type == "heading_open":
+            _heading(b, tok, tokens[i + 1])
+        elif tok.type == "paragraph_open" and tok.level == 0:
+            content = tokens[i + 1].content
+            if content.startswith(QUIZ_MARK):
+                i = _quiz(b, tokens, i, content[len(QUIZ_MARK) :], _line(tok))
+                continue
+        elif tok.type == "blockquote_open" and tok.level == 0:
+            i = _hint(b, tokens, i)
+            continue
+        elif tok.type == "inline":
+            _app_links(b, tok)
+        i += 1
+
+
+def _unclosed_front_matter(b: _Builder, tokens: list[Token]) -> None:
+    if (
+        b.lines
+        and b.lines[0].rstrip() == "---"
+        and not any(t.type == "front_matter" for t in tokens)
+    ):
+        b.report(
+            1,
+            "error",
+            "front matter opened with '---' is never closed",
+            "add a '---' line after the last front matter key",
+        )
+
+
+def normalise(text: str) -> str:
+    """Drop a BOM and turn CRLF / CR line ends into LF."""
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def parse_text(text: str, path: str | Path = "<lesson>") -> Lesson:
+    """Parse lesson Markdown; problems are returned as diagnostics, never raised."""
+    source = normalise(text)
+    builder = _Builder(path=str(path), lines=source.split("\n"))
+    try:
+        tokens = _markdown().parse(source)
+    except RecursionError:
+        builder.report(1, "error", "the file nests too deeply to read", None)
+        tokens = []
+    _unclosed_front_matter(builder, tokens)
+    _walk(builder, tokens)
+    return Lesson(
+        path=Path(path),
+        source=source,
+        front_matter=builder.front_matter,
+        steps=tuple(builder.steps),
+        display_blocks=tuple(builder.display),
+        quizzes=tuple(builder.quizzes),
+        app_links=tuple(builder.links),
+        headings=tuple(builder.headings),
+        diagnostics=tuple(builder.diagnostics),
+    )
+
+
+def decode(data: bytes, path: str | Path) -> str:
+    """UTF-8 text of a lesson file, or a LessonError naming the line of the first bad byte."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise LessonError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})",
+            "save the lesson as UTF-8 Markdown",
+            path=path,
+            line=line,
+        ) from None
+
+
+def read_lesson(path: str | Path) -> Lesson:
+    """Read and parse a lesson file; unreadable files raise LessonError."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise LessonError(
+            "no such file", "check the path, or run `lab list` for the bundled course", path=path
+        ) from None
+    except IsADirectoryError:
+        raise LessonError("is a directory, not a lesson file", None, path=path) from None
+    except OSError as exc:
+        raise LessonError(f"cannot read: {exc.strerror}", None, path=path) from None
+    return parse_text(decode(data, path), path)

@@ -1,0 +1,1 @@
+"""Front ends that render run events as text."""

@@ -1,0 +1,191 @@
+"""Live run output for a terminal (spinner, colour) or a CI log (plain lines)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TextIO
+
+from rich.console import Console
+from rich.live import Live
+from rich.spinner import Spinner
+from rich.text import Text
+
+from lab.ansi import ANSI
+from lab.runner.events import (
+    CheckFinished,
+    LessonFinished,
+    LessonStarted,
+    RunEvent,
+    StepFinished,
+    StepResult,
+    StepStarted,
+)
+
+TAIL_LINES = 15
+"""Lines of output shown under a failed step."""
+
+SYMBOLS = {"passed": "✓", "failed": "✗", "timeout": "⏱", "skipped": "-", "error": "!"}
+WORDS = {
+    "passed": "ok",
+    "failed": "FAIL",
+    "timeout": "TIMEOUT",
+    "skipped": "skip",
+    "error": "ERROR",
+}
+STYLES = {"passed": "green", "failed": "red", "timeout": "red", "skipped": "dim", "error": "red"}
+
+
+def _first(text: str, width: int = 70) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def _tail(text: str, count: int = TAIL_LINES) -> list[str]:
+    lines = ANSI.sub("", text).rstrip("\n").split("\n")
+    return [] if lines == [""] else lines[-count:]
+
+
+class _Running:
+    """A spinner line with the elapsed time of the running step."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.started = time.monotonic()
+        self.spinner = Spinner("dots", style="cyan")
+
+    def __rich__(self) -> Spinner:
+        elapsed = time.monotonic() - self.started
+        self.spinner.update(text=Text(f" {self.label}  {elapsed:.0f}s", style="dim"))
+        return self.spinner
+
+
+class ConsoleRenderer:
+    """Renders run events; `tty=False` gives plain lines with no control characters."""
+
+    def __init__(self, stream: TextIO, *, tty: bool) -> None:
+        self.tty = tty
+        self.stream = stream
+        self.console = Console(
+            file=stream,
+            force_terminal=tty,
+            no_color=not tty,
+            highlight=False,
+            soft_wrap=True,
+            width=None if tty else 200,
+        )
+        self._live: Live | None = None
+
+    def handle(self, event: RunEvent) -> None:
+        """Render one event."""
+        if isinstance(event, LessonStarted):
+            steps = len(event.lesson.steps)
+            self._print(f"▶ {event.lesson.title}  ({event.lesson.path}, {steps} steps)", "bold")
+        elif isinstance(event, StepStarted):
+            label = f"{event.step.index + 1} line {event.step.line}  {_first(event.step.label)}"
+            if self.tty:
+                self._live = Live(
+                    _Running(label), console=self.console, refresh_per_second=8, transient=True
+                )
+                self._live.start()
+        elif isinstance(event, CheckFinished):
+            pass  # shown with the step, once it is finished
+        elif isinstance(event, StepFinished):
+            self._stop_live()
+            self._step(event)
+        elif isinstance(event, LessonFinished):
+            self._stop_live()
+            self._lesson_summary(event)
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def _print(self, text: str, style: str = "") -> None:
+        self.console.print(Text(text, style=style if self.tty else ""))
+
+    def _mark(self, status: str) -> str:
+        return SYMBOLS[status] if self.tty else WORDS[status].ljust(7)
+
+    def _step(self, event: StepFinished) -> None:
+        step, res = event.step, event.result
+        status = res.status if res.ok or res.status != "passed" else "failed"
+        timing = "" if res.status == "skipped" else f"  {res.duration:.2f}s"
+        self._print(
+            f"  {self._mark(status)} {step.index + 1:>2} line {step.line:<4} "
+            f"term{step.terminal}  {_first(step.label)}{timing}",
+            STYLES[status],
+        )
+        if res.message:
+            self._print(f"      {res.message}", "yellow" if res.status == "passed" else "red")
+        if res.status in ("failed", "timeout", "error"):
+            for line in _tail(res.output):
+                self._print(f"      │ {line}", "dim")
+        for check in res.checks:
+            kind = "inferred" if check.inferred else "check"
+            where = f" line {check.line}" if check.line else ""
+            state = "passed" if check.passed else "failed"
+            self._print(
+                f"      {self._mark(state)} {kind}{where}: {_first(check.label, 200)}",
+                STYLES[state],
+            )
+            if not check.passed:
+                if check.message:
+                    self._print(f"          {check.message}", "red")
+                for line in _tail(check.output, 8):
+                    if line.strip() != check.message.strip():
+                        self._print(f"          │ {line}", "dim")
+        if res.drift:
+            self._print("      ~ output differs from the expected output (advisory):", "yellow")
+            for line in res.drift.split("\n")[2:]:
+                self._print(f"          {line}", "yellow")
+
+    def _lesson_summary(self, event: LessonFinished) -> None:
+        counts = _counts([r for _, r in event.results])
+        parts = [f"{n} {k}" for k, n in counts.items() if n]
+        total = len(event.lesson.steps)
+        ran = sum(1 for _, r in event.results if r.status != "skipped")
+        prefix = "interrupted: " if event.interrupted else ""
+        verdict = "PASSED" if event.passed else "FAILED"
+        if event.cleanup is not None:
+            self._cleanup(event)
+        self._print(
+            f"  {prefix}{verdict}: {', '.join(parts) or 'no steps'} "
+            f"({ran}/{total} steps ran) in {event.duration:.1f}s",
+            "bold green" if event.passed else "bold red",
+        )
+
+    def _cleanup(self, event: LessonFinished) -> None:
+        report = event.cleanup
+        assert report is not None
+        done = [*report.removed, *(f"restored {p}" for p in report.restored)]
+        if done:
+            self._print(f"  cleaned up: {', '.join(done)}", "dim")
+        for failure in report.failed:
+            self._print(f"  ! not cleaned up: {failure}", "yellow")
+        if report.failed:
+            self._print(f"    run `lab reset {event.lesson.path}` to try again", "yellow")
+
+    def summary(self, runs: Sequence[LessonFinished], elapsed: float) -> None:
+        """The closing line for the whole run."""
+        lessons_ok = sum(r.passed for r in runs)
+        results = [res for run in runs for _, res in run.results]
+        counts = _counts(results)
+        checks = [c for res in results for c in res.checks]
+        checks_failed = sum(not c.passed for c in checks)
+        self._print(
+            f"\n{lessons_ok}/{len(runs)} lessons passed; steps: "
+            + ", ".join(f"{n} {k}" for k, n in counts.items())
+            + f"; checks: {len(checks) - checks_failed} passed, {checks_failed} failed"
+            + f"; total time {elapsed:.1f}s",
+            "bold",
+        )
+
+
+def _counts(results: Sequence[StepResult]) -> dict[str, int]:
+    counts = {"passed": 0, "failed": 0, "timeout": 0, "error": 0, "skipped": 0}
+    for res in results:
+        key = res.status if (res.ok or res.status != "passed") else "failed"
+        counts[key] += 1
+    return counts

@@ -1,0 +1,1 @@
+"""Writing run reports: JUnit XML and JSON."""

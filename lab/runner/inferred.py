@@ -1,0 +1,224 @@
+"""Checks inferred from what a step ran and printed (no annotation needed in the lesson)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.checks import (
+    container_absent,
+    container_running,
+    file_exists,
+    image_absent,
+    image_present,
+    port_published,
+    registry_has,
+)
+from lab.checks.containers import find_container
+from lab.checks.reference import parse_reference
+from lab.checks.verdict import Verdict
+from lab.dockercmd import (
+    ChangeDir,
+    DockerPull,
+    DockerPush,
+    DockerRm,
+    DockerRmi,
+    DockerRun,
+    DockerStop,
+    DockerTag,
+    MakeDirs,
+    container_id,
+    pull_digests,
+    push_digests,
+    read_commands,
+)
+from lab.errors import LabError
+
+CERTS_D = Path("/etc/docker/certs.d")
+"""Where Docker finds the CA of a registry (`certs.d/HOST:PORT/ca.crt`)."""
+
+Engine = Callable[[], Any]
+"""Returns a docker SDK client (connecting lazily; raises EnvironmentNotReady)."""
+
+
+@dataclass(frozen=True)
+class InferredCheck:
+    """A check `lab` derived from a step: a label and the assertion to run."""
+
+    label: str
+    """What is verified, for reports."""
+    verify: Callable[[], Verdict]
+    """Runs the assertion (blocking: call it in a worker thread)."""
+
+
+def _docker_credentials(host: str) -> tuple[str | None, str | None]:
+    """User and password `docker login HOST` stored in ~/.docker/config.json, if any."""
+    config_dir = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+    try:
+        auths = json.loads((config_dir / "config.json").read_text()).get("auths", {})
+    except (OSError, ValueError, AttributeError):
+        return None, None
+    for key in (host, f"https://{host}", f"http://{host}"):
+        encoded = (auths.get(key) or {}).get("auth")
+        if encoded:
+            try:
+                user, _, password = base64.b64decode(encoded).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return None, None
+            return user, password
+    return None, None
+
+
+def _registry_check(ref: str, digest: str | None) -> Callable[[], Verdict]:
+    def verify() -> Verdict:
+        host = parse_reference(ref).registry
+        ca = CERTS_D / host / "ca.crt"
+        user, password = _docker_credentials(host)
+        return registry_has(
+            ref, digest, ca=ca if ca.is_file() else None, user=user, password=password
+        )
+
+    return verify
+
+
+def _engine_check(
+    engine: Engine, check: Callable[..., Verdict], *args: Any
+) -> Callable[[], Verdict]:
+    def verify() -> Verdict:
+        return check(*args, engine=engine())
+
+    return verify
+
+
+def _with_tag(ref: str) -> str:
+    if "@" in ref:
+        return ref
+    return ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
+
+
+def _running_or_gone(engine: Engine, name: str, verb: str) -> Callable[[], Verdict]:
+    def verify() -> Verdict:
+        client = engine()
+        container = find_container(client, name)
+        if container is None:
+            return Verdict(True, f"container '{name}' is gone")
+        container.reload()
+        if container.status == "running":
+            return Verdict(False, f"container '{name}' is still running after docker {verb}")
+        return Verdict(True, f"container '{name}' is not running ({container.status})")
+
+    return verify
+
+
+def infer_checks(command: str, output: str, *, cwd: Path, engine: Engine) -> list[InferredCheck]:
+    """Checks for the final state a step's commands leave, in the order they were made.
+
+    cwd: the shell's directory when the step started (relative paths are read from there)."""
+    moved = False
+    containers: dict[str, InferredCheck] = {}
+    images: dict[str, InferredCheck] = {}
+    pushes: dict[str, InferredCheck] = {}
+    dirs: dict[str, InferredCheck] = {}
+    push_lines = push_digests(output)
+    pull_lines = pull_digests(output)
+    pulls = 0
+    for action in read_commands(command).actions:
+        if isinstance(action, DockerPush):
+            ref = _with_tag(action.ref)
+            try:
+                tag = parse_reference(ref).tag
+            except LabError:
+                continue  # a reference built from variables: nothing to infer
+            if tag is None:
+                continue
+            digest = next((d for t, d in push_lines if t == tag), None)
+            if digest is not None:
+                push_lines.remove((tag, digest))
+            label = f"registry serves {ref}" + (f" as {digest}" if digest else "")
+            pushes[ref] = InferredCheck(label, _registry_check(ref, digest))
+        elif isinstance(action, DockerPull):
+            ref = _with_tag(action.ref)
+            digest = pull_lines[pulls] if pulls < len(pull_lines) else None
+            pulls += 1
+            label = f"image {ref} is present" + (f" with {digest}" if digest else "")
+            images[ref] = InferredCheck(label, _engine_check(engine, image_present, ref, digest))
+        elif isinstance(action, DockerTag):
+            ref = _with_tag(action.target)
+            images[ref] = InferredCheck(
+                f"image {ref} is present", _engine_check(engine, image_present, ref)
+            )
+        elif isinstance(action, DockerRmi):
+            for ref in map(_with_tag, action.refs):
+                images[ref] = InferredCheck(
+                    f"image {ref} is gone", _engine_check(engine, image_absent, ref)
+                )
+        elif isinstance(action, DockerRun) and action.detached and not action.remove:
+            name = action.name or container_id(output)
+            if name is None:
+                continue
+            containers[name] = InferredCheck(
+                f"container {name} is running", _engine_check(engine, container_running, name)
+            )
+            for port in action.ports:
+                if port.protocol == "tcp":
+                    key = f"{name}:{port.container_port}"
+                    containers[key] = InferredCheck(
+                        f"container {name} publishes port {port.container_port} and it answers",
+                        _engine_check(engine, port_published, name, port.container_port),
+                    )
+        elif isinstance(action, DockerRm):
+            for name in action.names:
+                _forget_ports(containers, name)
+                containers[name] = InferredCheck(
+                    f"container {name} is gone", _engine_check(engine, container_absent, name)
+                )
+        elif isinstance(action, DockerStop):
+            for name in action.names:
+                _forget_ports(containers, name)
+                containers[name] = InferredCheck(
+                    f"container {name} is not running",
+                    _running_or_gone(engine, name, action.verb),
+                )
+        elif isinstance(action, ChangeDir):
+            moved = True
+        elif isinstance(action, MakeDirs):
+            for path in action.paths:
+                relative = not os.path.isabs(os.path.expanduser(path))
+                if "$" in path or (moved and relative):
+                    continue  # where it was made is not known for sure
+                target = cwd / os.path.expanduser(path)
+                dirs[path] = InferredCheck(f"directory {path} exists", _dir_check(target))
+    return [*pushes.values(), *images.values(), *containers.values(), *dirs.values()]
+
+
+def _dir_check(target: Path) -> Callable[[], Verdict]:
+    def verify() -> Verdict:
+        return file_exists(target)
+
+    return verify
+
+
+def _forget_ports(containers: dict[str, InferredCheck], name: str) -> None:
+    for key in [k for k in containers if k.startswith(f"{name}:")]:
+        del containers[key]
+
+
+def explain_failure(command: str) -> list[InferredCheck]:
+    """For a failed step: checks that say why (a pulled tag the registry does not have)."""
+    found = []
+    for action in read_commands(command).actions:
+        if isinstance(action, DockerPull):
+            ref = _with_tag(action.ref)
+            try:
+                registry = parse_reference(ref).registry
+            except LabError:
+                continue
+            if registry not in ("docker.io", "index.docker.io", "registry-1.docker.io"):
+                found.append(InferredCheck(f"registry has {ref}", _registry_check(ref, None)))
+    return found

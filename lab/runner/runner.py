@@ -1,0 +1,407 @@
+"""Running a lesson's steps in real shells and yielding a stream of run events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shlex
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from lab.ansi import ANSI
+from lab.checks import connect
+from lab.checks.verdict import Verdict
+from lab.doctor import lesson_needs
+from lab.errors import LabError, ShellError
+from lab.hoststate import HostState, restore, store, take_snapshot
+from lab.model import Lesson, Step
+from lab.runner.answers import StepAnswerer
+from lab.runner.checkrun import redact, run_check_in_session, run_check_process
+from lab.runner.drift import drift
+from lab.runner.events import (
+    CheckFinished,
+    CheckResult,
+    LessonFinished,
+    LessonStarted,
+    RunEvent,
+    StepFinished,
+    StepOutput,
+    StepResult,
+    StepStarted,
+)
+from lab.runner.inferred import Engine, InferredCheck, explain_failure, infer_checks
+from lab.shell import CommandResult, ShellSession
+
+DEFAULT_TIMEOUT = 300.0
+"""Seconds a step may take when neither the step, the lesson nor the command line says."""
+CHECK_TIMEOUT = 60.0
+"""Seconds a check may take by default."""
+
+
+def _default_engine() -> Any:
+    return connect()
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run a lesson."""
+
+    timeout: float | None = None
+    """Default step timeout (overrides the lesson's `lab.timeout`)."""
+    fail_fast: bool = False
+    """Stop at the first failing step; the rest are reported as skipped."""
+    strict_output: bool = False
+    """Drift from the expected output fails the step."""
+    keep_workspace: bool = False
+    """Leave the run's workspace directory in place."""
+    workspace: Path | None = None
+    """Use this directory instead of a fresh temporary one (never deleted)."""
+    infer: bool = True
+    """Add checks inferred from what steps run (the lesson and each step may turn them off)."""
+    cleanup: bool = True
+    """Afterwards, remove what the lesson created on the host (containers, images, volumes,
+    networks, files under /etc/docker); False (`--keep`) leaves it for `lab reset`."""
+
+
+class LessonRunner:
+    """Runs one lesson: a shell per terminal, each step in order, then its checks.
+
+    Use `events()` for the whole lesson, or `start()`, `run_step()` and `finish()` to drive it
+    one step at a time (the pytest plugin does).
+    """
+
+    def __init__(
+        self,
+        lesson: Lesson,
+        options: RunOptions | None = None,
+        *,
+        engine: Engine | None = None,
+    ) -> None:
+        self.lesson = lesson
+        self.options = options or RunOptions()
+        self._engine_factory = engine or _default_engine
+        self._engine: Any = None
+        self._before: HostState | None = None
+        self._step_cwd: dict[int, Path] = {}
+        self.workspace = Path()
+        self.captures: dict[str, str] = {}
+        self.results: list[tuple[Step, StepResult]] = []
+        self._sessions: dict[int, ShellSession] = {}
+        self._background: list[ShellSession] = []
+        self._own_workspace = False
+        self._started = 0.0
+        self._failed = False
+        self._emit: Callable[[RunEvent], None] = lambda event: None
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LessonStarted:
+        """Record the host (for lessons that use Docker) and create the workspace; shells
+        start lazily, on their terminal's first step."""
+        self._started = time.monotonic()
+        if lesson_needs(self.lesson).uses_docker:
+            self._before = take_snapshot(self.engine())
+        if self.options.workspace is not None:
+            self.workspace = self.options.workspace
+            self.workspace.mkdir(parents=True, exist_ok=True)
+        else:
+            stem = re.sub(r"[^A-Za-z0-9_.-]", "-", self.lesson.path.stem)[:40]
+            self.workspace = Path(tempfile.mkdtemp(prefix=f"lab-{stem}-"))
+            self._own_workspace = True
+        if self._before is not None:
+            keep = self.workspace if self._own_workspace else None
+            store.save(self.lesson.path, self._before, keep, replace=True)
+        return LessonStarted(self.lesson, self.workspace)
+
+    async def finish(self, *, interrupted: bool = False) -> LessonFinished:
+        """Stop every shell and background step, remove the workspace unless kept."""
+        for session in [*self._background, *self._sessions.values()]:
+            await session.close()
+        self._background.clear()
+        self._sessions.clear()
+        cleanup = None
+        if self._before is not None and self.options.cleanup:
+            cleanup = await asyncio.to_thread(restore, self.engine_or_raise, self._before)
+            if cleanup.ok:
+                store.forget(self.lesson.path)
+        keep = self.options.keep_workspace or not self.options.cleanup
+        if self._own_workspace and not keep:
+            shutil.rmtree(self.workspace, ignore_errors=True)
+        return LessonFinished(
+            self.lesson,
+            tuple(self.results),
+            time.monotonic() - self._started,
+            interrupted,
+            cleanup,
+        )
+
+    async def events(self) -> AsyncIterator[RunEvent]:
+        """Run the whole lesson, yielding events; always finishes with LessonFinished."""
+        queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
+        self._emit = queue.put_nowait
+        yield self.start()
+        interrupted = False
+        task: asyncio.Future[StepResult] | None = None
+        try:
+            for step in self.lesson.steps:
+                task = asyncio.ensure_future(self.run_step(step))
+                task.add_done_callback(lambda _: queue.put_nowait(None))
+                while (event := await queue.get()) is not None:
+                    yield event
+                task.result()
+        except BaseException:
+            interrupted = True
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+            raise
+        finally:
+            self._emit = lambda event: None
+            finished = await asyncio.shield(self.finish(interrupted=interrupted))
+        yield finished
+
+    # ------------------------------------------------------------------ steps
+    def _env(self, terminal: int) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.captures)
+        env["LAB_WORKSPACE"] = str(self.workspace)
+        env["LAB_TERMINAL"] = str(terminal)
+        env["LAB_LESSON"] = str(self.lesson.path)
+        return env
+
+    def _timeout(self, step: Step) -> float:
+        if step.timeout is not None:
+            return step.timeout
+        if self.options.timeout is not None:
+            return self.options.timeout
+        return self.lesson.front_matter.lab.timeout or DEFAULT_TIMEOUT
+
+    async def session(self, terminal: int) -> ShellSession:
+        """The shell of a terminal, started (or restarted) on demand."""
+        session = self._sessions.get(terminal)
+        if session is None:
+            session = ShellSession(
+                cwd=self.workspace, env=self._env(terminal), name=f"term{terminal}"
+            )
+            self._sessions[terminal] = session
+            await session.start()
+        elif not session.alive:
+            await session.respawn()
+        return session
+
+    async def run_step(self, step: Step) -> StepResult:
+        """Run one step and its checks; record and return the result."""
+        if self.options.fail_fast and self._failed:
+            result = StepResult("skipped", message="not run: an earlier step failed (--fail-fast)")
+            self._record(step, result)
+            return result
+        self._emit(StepStarted(self.lesson, step))
+        try:
+            if step.background:
+                result = await self._run_background(step)
+            else:
+                result = await self._run_foreground(step)
+        except ShellError as exc:
+            result = StepResult("error", message=str(exc))
+        if result.status == "passed":
+            inferred = await self._run_inferred(step, result)
+            checks = await self._run_checks(step, result)
+            result = replace(result, checks=(*inferred, *checks))
+        elif result.status == "failed" and self._infers(step):
+            explained = await self._explain(step)
+            result = replace(result, checks=tuple(explained))
+        self._record(step, result)
+        return result
+
+    def _record(self, step: Step, result: StepResult) -> None:
+        self.results.append((step, result))
+        if not result.ok and result.status != "skipped":
+            self._failed = True
+        self._emit(StepFinished(self.lesson, step, result))
+
+    async def _run_background(self, step: Step) -> StepResult:
+        started = time.monotonic()
+        session = ShellSession(
+            cwd=self.workspace, env=self._env(step.terminal), name=f"term{step.terminal}-bg"
+        )
+        await session.start()
+        self._background.append(session)
+        session.send_text(step.command.rstrip("\n").replace("\n", "\r") + "\r")
+        return StepResult(
+            "passed",
+            duration=time.monotonic() - started,
+            message="started in the background; stopped at the end of the run",
+        )
+
+    async def _run_foreground(self, step: Step) -> StepResult:
+        session = await self.session(step.terminal)
+        self._step_cwd[step.index] = self._shell_cwd(step.terminal)
+        answerer = StepAnswerer(step)
+        secrets = [a.text for a in step.answers if a.secret]
+
+        def on_output(text: str) -> None:
+            self._emit(StepOutput(self.lesson, step, text))
+
+        outcome = await session.run(
+            step.command,
+            timeout=self._timeout(step),
+            answerer=answerer,
+            secrets=secrets,
+            on_output=on_output,
+        )
+        return self._judge(step, outcome, answerer.secrets + secrets)
+
+    def _judge(self, step: Step, out: CommandResult, secrets: list[str]) -> StepResult:
+        output = redact(out.output, secrets)
+        base = StepResult("passed", out.exit_status, output, out.duration)
+        if out.outcome == "timeout":
+            return replace(
+                base, status="timeout", message=f"timed out after {self._timeout(step):g} s"
+            )
+        if out.outcome == "unanswered_prompt":
+            prompt = (out.prompt or "").strip()
+            return replace(
+                base,
+                status="failed",
+                message=f"waiting for input at prompt {prompt!r}; "
+                "give the reply with answer=... (or secret=...) in the step's info string",
+            )
+        if out.outcome == "integration_lost":
+            return replace(
+                base,
+                status="error",
+                message="lost track of the shell (did the step start another shell or ssh?)",
+            )
+        note = ""
+        if out.outcome == "shell_exited":
+            note = "the step ended its shell; a fresh one is started for the next step"
+        if step.expect_exit is not None and out.exit_status != step.expect_exit:
+            want = step.expect_exit
+            message = f"exited with status {out.exit_status} (expected {want})"
+            return replace(base, status="failed", message="; ".join(filter(None, [message, note])))
+        captures, missing = self._capture(step, output)
+        if missing:
+            return replace(
+                base,
+                status="failed",
+                message=f"capture {missing} found no match in the output",
+                captures=captures,
+            )
+        diff = drift(step.expected_output.text, output) if step.expected_output else None
+        if diff and self.options.strict_output:
+            return replace(
+                base, status="failed", message="output drifted from the expected output", drift=diff
+            )
+        return replace(base, message=note, drift=diff, captures=captures)
+
+    def _capture(self, step: Step, output: str) -> tuple[dict[str, str], str | None]:
+        found: dict[str, str] = {}
+        plain = ANSI.sub("", output)
+        for cap in step.captures:
+            match = re.search(cap.pattern, plain, re.MULTILINE)
+            if match is None:
+                return found, cap.name
+            found[cap.name] = match.group(1) if match.groups() else match.group(0)
+        self.captures.update(found)
+        return found, None
+
+    async def _share_captures(self) -> None:
+        """Make captured values visible as variables in every live terminal."""
+        if not self.captures:
+            return
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.captures.items())
+        for session in self._sessions.values():
+            if session.alive:
+                await session.run(f"export {exports}", timeout=10)
+
+    # ------------------------------------------------------------------ inferred checks
+    def engine(self) -> Any:
+        """The Docker client for checks, connected on first use (EnvironmentNotReady if none)."""
+        if self._engine is None:
+            self._engine = self._engine_factory()
+        return self._engine
+
+    def engine_or_raise(self) -> Any:
+        """A client that answers now (reconnects: the engine may have restarted mid-run)."""
+        self._engine = None
+        client = self.engine()
+        client.ping()
+        return client
+
+    def _infers(self, step: Step) -> bool:
+        return self.options.infer and self.lesson.front_matter.lab.infer and step.infer
+
+    def _shell_cwd(self, terminal: int) -> Path:
+        session = self._sessions.get(terminal)
+        if session is not None and session.pid is not None:
+            with contextlib.suppress(OSError):
+                return Path(os.readlink(f"/proc/{session.pid}/cwd"))
+        return self.workspace
+
+    async def _verify(self, step: Step, check: InferredCheck) -> CheckResult:
+        started = time.monotonic()
+        try:
+            verdict = await asyncio.to_thread(check.verify)
+        except LabError as exc:
+            verdict = Verdict(False, exc.message, f"hint: {exc.hint}" if exc.hint else "")
+        detail = "\n".join(filter(None, [verdict.message, verdict.details]))
+        result = CheckResult(
+            label=check.label,
+            passed=verdict.passed,
+            output=detail,
+            duration=time.monotonic() - started,
+            inferred=True,
+            message="" if verdict.passed else verdict.message,
+        )
+        self._emit(CheckFinished(self.lesson, step, result))
+        return result
+
+    async def _run_inferred(self, step: Step, result: StepResult) -> list[CheckResult]:
+        if not self._infers(step) or step.background:
+            return []
+        found = infer_checks(
+            step.command,
+            result.output,
+            cwd=self._step_cwd.get(step.index, self.workspace),
+            engine=self.engine,
+        )
+        return [await self._verify(step, check) for check in found]
+
+    async def _explain(self, step: Step) -> list[CheckResult]:
+        """Inferred checks that say why a failed step failed (only the ones that fail)."""
+        results = []
+        for check in explain_failure(step.command):
+            res = await self._verify(step, check)
+            if not res.passed:
+                results.append(res)
+        return results
+
+    async def _run_checks(self, step: Step, result: StepResult) -> list[CheckResult]:
+        if result.captures:
+            await self._share_captures()
+        results = []
+        secrets = [a.text for a in step.answers if a.secret]
+        for check in step.checks:
+            timeout = check.timeout or CHECK_TIMEOUT
+            if check.terminal is not None:
+                session = await self.session(check.terminal)
+                res = await run_check_in_session(check, session, timeout=timeout, secrets=secrets)
+            else:
+                terminal = step.terminal
+                res = await run_check_process(
+                    check,
+                    cwd=self.workspace,
+                    env=self._env(terminal),
+                    timeout=timeout,
+                    secrets=secrets,
+                )
+            results.append(res)
+            self._emit(CheckFinished(self.lesson, step, res))
+        return results

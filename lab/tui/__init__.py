@@ -1,0 +1,1 @@
+"""The Textual user interface: screens and widgets over the headless core."""

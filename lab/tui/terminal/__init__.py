@@ -1,0 +1,1 @@
+"""The terminal emulator behind `TerminalView`: screen model, output feeder, keys, colours."""

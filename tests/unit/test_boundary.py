@@ -1,0 +1,50 @@
+"""The headless core must not import Textual (the TUI is a thin renderer on top)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+CORE = [
+    "lab.model",
+    "lab.parser",
+    "lab.lint",
+    "lab.options",
+    "lab.frontmatter",
+    "lab.plan",
+    "lab.errors",
+    "lab.shell",
+    "lab.runner",
+    "lab.headless",
+    "lab.report.junit",
+    "lab.report.json_report",
+    "lab.render.console",
+    "lab.pytest_plugin",
+    "lab.checks",
+    "lab.doctor",
+    "lab.hoststate",
+    "lab.dockercmd",
+    "lab.cli",
+]
+
+
+def test_core_imports_no_textual() -> None:
+    code = (
+        "import importlib, sys\n"
+        f"for name in {CORE!r}:\n"
+        "    importlib.import_module(name)\n"
+        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_import_linter_contract() -> None:
+    tool = Path(sys.executable).parent / "lint-imports"
+    proc = subprocess.run([str(tool)], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

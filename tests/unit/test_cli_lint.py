@@ -1,0 +1,112 @@
+"""`lab lint`, `lab steps`, `lab list` as a user runs them: exit status and output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import FIXTURES, ROOT, run_lab
+
+SEED = FIXTURES / "seed-registry-part1.md"
+
+
+def test_lint_seed_is_clean() -> None:
+    r = run_lab("lint", str(SEED))
+    assert r.status == 0, r.stdout + r.stderr
+    assert r.stdout == ""
+    assert "1 file checked: 0 error(s), 0 warning(s)" in r.stderr
+
+
+def test_lint_warnings_only_exits_zero() -> None:
+    r = run_lab("lint", str(FIXTURES / "quiz-no-correct.md"))
+    assert r.status == 0
+    assert "quiz-no-correct.md:5: warning: quiz has no correct answer" in r.stdout
+
+
+def test_lint_errors_exit_one_with_file_line_and_hint_no_traceback() -> None:
+    for name, line, text in [
+        ("unterminated-fence.md", 7, "code fence opened here with ``` is never closed"),
+        ("broken-yaml.md", 4, "front matter is not valid YAML"),
+        ("unknown-option.md", 5, "unknown option 'timout'; did you mean 'timeout'?"),
+    ]:
+        r = run_lab("lint", str(FIXTURES / name))
+        assert r.status == 1, name
+        assert f"{name}:{line}: error: {text}" in r.stdout
+        assert "hint:" in r.stdout
+        assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_lint_directory_recurses(tmp_path: Path) -> None:
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    (tmp_path / "a" / "b" / "deep.markdown").write_text("```.term1\n")
+    (tmp_path / "ok.md").write_text("```.term1\ntrue\n```\n")
+    (tmp_path / "notes.txt").write_text("```.term1\n")
+    r = run_lab("lint", str(tmp_path))
+    assert r.status == 1
+    assert "deep.markdown:1: error" in r.stdout
+    assert "notes.txt" not in r.stdout
+    assert "2 files checked" in r.stderr
+
+
+def test_lint_usage_errors_exit_two() -> None:
+    assert run_lab("lint").status == 2
+    r = run_lab("lint", "/no/such/place")
+    assert r.status == 2 and "no such file or directory" in r.stderr
+    assert run_lab("frobnicate").status == 2
+
+
+def test_lint_empty_directory_is_usage_error(tmp_path: Path) -> None:
+    r = run_lab("lint", str(tmp_path))
+    assert r.status == 2 and "no lesson files" in r.stderr
+
+
+def test_lint_binary_file_no_traceback(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.md"
+    junk.write_bytes(b"\x00\xff\xfe binary \x80")
+    r = run_lab("lint", str(junk))
+    assert r.status == 1
+    assert "junk.md:1: error: not UTF-8 text" in r.stdout
+    assert "Traceback" not in r.stderr
+
+
+def test_steps_json_lists_seed_steps_with_lines() -> None:
+    r = run_lab("steps", "--json", str(SEED))
+    assert r.status == 0, r.stderr
+    plan = json.loads(r.stdout)
+    assert [s["line"] for s in plan["steps"]] == [63, 68, 87, 102, 111, 118, 123]
+    assert {s["terminal"] for s in plan["steps"]} == {1}
+    push = plan["steps"][2]
+    assert push["expected_output"] is True and "docker push" in push["command"]
+
+
+def test_steps_text_shows_checks() -> None:
+    r = run_lab("steps", str(FIXTURES / "check-block.md"))
+    assert r.status == 0
+    assert "check (line 10): data directory exists" in r.stdout
+    assert "$ mkdir -p data" in r.stdout
+
+
+def test_steps_on_broken_lesson_exits_two() -> None:
+    r = run_lab("steps", str(FIXTURES / "broken-yaml.md"))
+    assert r.status == 2
+    assert "broken-yaml.md:4:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_list_shows_lessons_in_order() -> None:
+    r = run_lab("list", str(FIXTURES))
+    assert r.status == 0
+    first = r.stdout.splitlines()[0]
+    assert "Lab settings" in first  # the only fixture with lab.order comes first
+    assert "~15 min" in first
+
+
+def test_python_dash_m_and_version() -> None:
+    r = run_lab("--version")
+    assert r.status == 0 and r.stdout.startswith("lab ")
+
+
+def test_help_lists_commands() -> None:
+    r = run_lab("--help", cwd=ROOT)
+    assert r.status == 0
+    for word in ("lint", "steps", "list", "run"):
+        assert word in r.stdout
