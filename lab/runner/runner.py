@@ -45,8 +45,16 @@ CHECK_TIMEOUT = 60.0
 """Seconds a check may take by default."""
 
 
+ShellFactory = Callable[[int, Path, dict[str, str]], ShellSession]
+"""(terminal, workspace, environment) -> a new, not yet started shell for that terminal."""
+
+
 def _default_engine() -> Any:
     return connect()
+
+
+def _local_shell(terminal: int, cwd: Path, env: dict[str, str]) -> ShellSession:
+    return ShellSession(cwd=cwd, env=env, name=f"term{terminal}")
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,9 @@ class RunOptions:
     cleanup: bool = True
     """Afterwards, remove what the lesson created on the host (containers, images, volumes,
     networks, files under /etc/docker); False (`--keep`) leaves it for `lab reset`."""
+    interactive: bool = False
+    """A learner's session (the TUI): it may span restarts, so the earliest host snapshot on
+    record is kept, and the workspace given in `workspace` is reused."""
 
 
 class LessonRunner:
@@ -83,10 +94,12 @@ class LessonRunner:
         options: RunOptions | None = None,
         *,
         engine: Engine | None = None,
+        shells: ShellFactory | None = None,
     ) -> None:
         self.lesson = lesson
         self.options = options or RunOptions()
         self._engine_factory = engine or _default_engine
+        self._shell_factory = shells or _local_shell
         self._engine: Any = None
         self._before: HostState | None = None
         self._step_cwd: dict[int, Path] = {}
@@ -98,7 +111,22 @@ class LessonRunner:
         self._own_workspace = False
         self._started = 0.0
         self._failed = False
-        self._emit: Callable[[RunEvent], None] = lambda event: None
+        self._listeners: list[Callable[[RunEvent], None]] = []
+
+    def add_listener(self, fn: Callable[[RunEvent], None]) -> Callable[[], None]:
+        """Receive the events of run_step() (StepStarted, StepOutput, CheckFinished,
+        StepFinished) as they happen; returns a function that stops it."""
+        self._listeners.append(fn)
+
+        def unsubscribe() -> None:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+        return unsubscribe
+
+    def _emit(self, event: RunEvent) -> None:
+        for fn in list(self._listeners):
+            fn(event)
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> LessonStarted:
@@ -115,8 +143,12 @@ class LessonRunner:
             self.workspace = Path(tempfile.mkdtemp(prefix=f"lab-{stem}-"))
             self._own_workspace = True
         if self._before is not None:
-            keep = self.workspace if self._own_workspace else None
-            store.save(self.lesson.path, self._before, keep, replace=True)
+            store.save(
+                self.lesson.path,
+                self._before,
+                self.workspace,
+                replace=not self.options.interactive,
+            )
         return LessonStarted(self.lesson, self.workspace)
 
     async def finish(self, *, interrupted: bool = False) -> LessonFinished:
@@ -144,7 +176,7 @@ class LessonRunner:
     async def events(self) -> AsyncIterator[RunEvent]:
         """Run the whole lesson, yielding events; always finishes with LessonFinished."""
         queue: asyncio.Queue[RunEvent | None] = asyncio.Queue()
-        self._emit = queue.put_nowait
+        unsubscribe = self.add_listener(queue.put_nowait)
         yield self.start()
         interrupted = False
         task: asyncio.Future[StepResult] | None = None
@@ -163,7 +195,7 @@ class LessonRunner:
                     await task
             raise
         finally:
-            self._emit = lambda event: None
+            unsubscribe()
             finished = await asyncio.shield(self.finish(interrupted=interrupted))
         yield finished
 
@@ -187,9 +219,7 @@ class LessonRunner:
         """The shell of a terminal, started (or restarted) on demand."""
         session = self._sessions.get(terminal)
         if session is None:
-            session = ShellSession(
-                cwd=self.workspace, env=self._env(terminal), name=f"term{terminal}"
-            )
+            session = self._shell_factory(terminal, self.workspace, self._env(terminal))
             self._sessions[terminal] = session
             await session.start()
         elif not session.alive:
@@ -228,9 +258,7 @@ class LessonRunner:
 
     async def _run_background(self, step: Step) -> StepResult:
         started = time.monotonic()
-        session = ShellSession(
-            cwd=self.workspace, env=self._env(step.terminal), name=f"term{step.terminal}-bg"
-        )
+        session = self._shell_factory(step.terminal, self.workspace, self._env(step.terminal))
         await session.start()
         self._background.append(session)
         session.send_text(step.command.rstrip("\n").replace("\n", "\r") + "\r")
