@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-
 from lab.hoststate.snapshot import HostState
+from lab.statefiles import state_root, write_atomic
 
 
 def state_dir() -> Path:
-    """Where session records live (`LAB_STATE_DIR` overrides the platform's state directory)."""
-    override = os.environ.get("LAB_STATE_DIR")
-    return Path(override) if override else platformdirs.user_state_path("lab") / "sessions"
+    """Where session records live."""
+    return state_root() / "sessions"
 
 
 def _record_path(lesson: Path) -> Path:
@@ -35,21 +31,6 @@ class SessionRecord:
     """The host as it was before the session."""
     workspace: str | None = None
     """The session's workspace directory, removed by a reset."""
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write text to path so that a crash leaves either the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save(lesson: Path, before: HostState, workspace: Path | None, *, replace: bool) -> Path:
