@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.errors import LabError
-from lab.hoststate.snapshot import FileState, HostState, files_under
+from lab.hoststate.snapshot import FileState, HostState, file_state, files_under
 
 
 @dataclass
@@ -124,6 +124,24 @@ def restore_files(before: HostState, report: CleanupReport) -> None:
             report.removed.append(f"directory {root}")
 
 
+def restore_cli_config(before: HostState, report: CleanupReport) -> None:
+    """Put the docker CLI's config.json back (a lesson's `docker login` writes to it)."""
+    if not before.cli_config_path:
+        return
+    path = Path(before.cli_config_path)
+    if file_state(path) == before.cli_config:
+        return
+    try:
+        if before.cli_config is None:
+            path.unlink(missing_ok=True)
+            report.removed.append(f"file {path}")
+        else:
+            _write_back(path, before.cli_config)
+            report.restored.append(str(path))
+    except OSError as exc:
+        report.failed.append(f"{path}: cannot restore: {exc.strerror or exc}")
+
+
 def restore(engine: Callable[[], Any], before: HostState) -> CleanupReport:
     """Undo everything the run added: engine objects (engine() gives a docker client), then
     /etc/docker, which is restored even when the engine cannot be reached."""
@@ -137,4 +155,5 @@ def restore(engine: Callable[[], Any], before: HostState) -> CleanupReport:
     except Exception as exc:  # connection lost half-way
         report.failed.append(f"the Docker engine stopped answering during cleanup ({exc})")
     restore_files(before, report)
+    restore_cli_config(before, report)
     return report

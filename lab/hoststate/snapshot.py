@@ -48,6 +48,10 @@ class HostState:
     """The directory that was recorded."""
     etc_existed: bool = True
     """Whether that directory existed at all."""
+    cli_config_path: str = ""
+    """The docker CLI's config.json (`docker login` writes credentials there)."""
+    cli_config: FileState | None = None
+    """Its state; None when it did not exist."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for a state file."""
@@ -68,6 +72,8 @@ class HostState:
             etc_docker={k: FileState(**v) for k, v in data.get("etc_docker", {}).items()},
             etc_root=data.get("etc_root", str(ETC_DOCKER)),
             etc_existed=bool(data.get("etc_existed", True)),
+            cli_config_path=data.get("cli_config_path", ""),
+            cli_config=FileState(**data["cli_config"]) if data.get("cli_config") else None,
         )
 
 
@@ -95,6 +101,19 @@ def files_under(root: Path) -> dict[str, FileState]:
     return found
 
 
+def cli_config_file() -> Path:
+    """Where the docker CLI keeps config.json (DOCKER_CONFIG, else ~/.docker)."""
+    directory = os.environ.get("DOCKER_CONFIG") or str(Path.home() / ".docker")
+    return Path(directory) / "config.json"
+
+
+def file_state(path: Path) -> FileState | None:
+    """The state of one file, None when it does not exist."""
+    if not path.is_file():
+        return None
+    return files_under(path.parent).get(path.name)
+
+
 def take_snapshot(client: Any, etc_root: Path = ETC_DOCKER) -> HostState:
     """Record what exists now (client: a docker SDK DockerClient)."""
     images = client.images.list(all=True)
@@ -107,4 +126,6 @@ def take_snapshot(client: Any, etc_root: Path = ETC_DOCKER) -> HostState:
         etc_docker=files_under(etc_root),
         etc_root=str(etc_root),
         etc_existed=etc_root.is_dir(),
+        cli_config_path=str(cli_config_file()),
+        cli_config=file_state(cli_config_file()),
     )

@@ -37,6 +37,7 @@ from lab.runner.events import (
     StepStarted,
 )
 from lab.runner.inferred import Engine, InferredCheck, explain_failure, infer_checks
+from lab.runner.shim import LabShim
 from lab.shell import CommandResult, ShellSession
 
 DEFAULT_TIMEOUT = 300.0
@@ -102,6 +103,7 @@ class LessonRunner:
         self._shell_factory = shells or _local_shell
         self._engine: Any = None
         self._before: HostState | None = None
+        self._shim: LabShim | None = None
         self._step_cwd: dict[int, Path] = {}
         self.workspace = Path()
         self.captures: dict[str, str] = {}
@@ -133,6 +135,7 @@ class LessonRunner:
         """Record the host (for lessons that use Docker) and create the workspace; shells
         start lazily, on their terminal's first step."""
         self._started = time.monotonic()
+        self._shim = LabShim()
         if lesson_needs(self.lesson).uses_docker:
             self._before = take_snapshot(self.engine())
         if self.options.workspace is not None:
@@ -162,6 +165,9 @@ class LessonRunner:
             cleanup = await asyncio.to_thread(restore, self.engine_or_raise, self._before)
             if cleanup.ok:
                 store.forget(self.lesson.path)
+        if self._shim is not None:
+            self._shim.close()
+            self._shim = None
         keep = self.options.keep_workspace or not self.options.cleanup
         if self._own_workspace and not keep:
             shutil.rmtree(self.workspace, ignore_errors=True)
@@ -206,6 +212,8 @@ class LessonRunner:
         env["LAB_WORKSPACE"] = str(self.workspace)
         env["LAB_TERMINAL"] = str(terminal)
         env["LAB_LESSON"] = str(self.lesson.path)
+        if self._shim is not None:  # `lab assert ...` in steps and checks is this lab
+            env["PATH"] = self._shim.path_with_shim(env.get("PATH", ""))
         return env
 
     def _timeout(self, step: Step) -> float:

@@ -40,6 +40,7 @@ def engine_state(client: Any) -> dict[str, Any]:
         "volumes": sorted(state.volumes),
         "networks": sorted(state.networks),
         "etc_docker": {k: (v.kind, v.sha256, v.mode) for k, v in state.etc_docker.items()},
+        "cli_config": state.cli_config,
     }
 
 
@@ -139,6 +140,32 @@ def test_etc_docker_changes_are_undone(
     assert not Path(f"/etc/docker/certs.d/{host}").exists()
     assert etc_docker_file.read_text() == '{"debug": false}\n'
     assert engine_state(engine) == before
+
+
+def test_docker_cli_config_is_restored(tmp_path: Path, state_dir: Path) -> None:
+    """`docker login` in a lesson writes the CLI's config.json: the run puts it back."""
+    config = tmp_path / "docker-config"
+    config.mkdir()
+    (config / "config.json").write_text('{"auths": {}}\n')
+    lesson = tmp_path / "login.md"
+    lesson.write_text(
+        "```.term1\n"
+        'echo \'{"auths": {"x:1": {"auth": "eDp5"}}}\' > "$DOCKER_CONFIG/config.json"\n'
+        "docker info > /dev/null\n"
+        "```\n"
+    )
+    env = dict(os.environ, DOCKER_CONFIG=str(config))
+    proc = subprocess.run(
+        [sys.executable, "-m", "lab", "run", str(lesson)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == ExitStatus.OK, proc.stdout + proc.stderr
+    assert (config / "config.json").read_text() == '{"auths": {}}\n'
+    assert f"restored {config / 'config.json'}" in proc.stdout
 
 
 def test_name_clash_is_refused_before_anything_runs(
