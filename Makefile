@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install env lint typecheck test check bench clean
+.PHONY: install env lint typecheck test course check bench clean
 
 $(BIN)/lab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ test: install  ## the whole test suite
 env:  ## Docker engine + local registry mirror + stand-in images (root; see scripts/test-env)
 	scripts/test-env up
 
-check: env lint typecheck test  ## everything CI checks
+course: install  ## lint and run the bundled course against the engine, with a JUnit report
+	$(BIN)/lab lint lessons/
+	$(BIN)/lab run lessons/ --junit reports/course.xml
+
+check: env lint typecheck test course  ## everything CI checks
 
 bench: install  ## benchmarks (figures, not assertions)
 	$(BIN)/python bench/steps.py

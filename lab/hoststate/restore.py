@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,8 @@ class CleanupReport:
     """Files under /etc/docker put back as they were."""
     failed: list[str] = field(default_factory=list)
     """What could not be undone, with the reason."""
+    left: list[str] = field(default_factory=list)
+    """New objects not attributed to the lesson (someone else made them meanwhile): kept."""
 
     @property
     def ok(self) -> bool:
@@ -31,43 +35,105 @@ class CleanupReport:
         return not self.failed
 
 
-def _try(report: CleanupReport, what: str, action: Any) -> None:
-    try:
-        action()
-    except Exception as exc:  # the engine's error text is the useful part
-        explanation = getattr(exc, "explanation", None) or str(exc)
-        report.failed.append(f"{what}: {explanation}")
-    else:
-        report.removed.append(what)
+Owned = Callable[[str, Sequence[str]], bool]
+"""owned(kind, names): is this object, created during the session, the lesson's doing?"""
+ANONYMOUS_VOLUME = re.compile(r"^[0-9a-f]{64}$")
+BUILTIN_NETWORKS = frozenset({"bridge", "host", "none"})
 
 
-def restore_engine(client: Any, before: HostState, report: CleanupReport) -> None:
-    """Remove engine objects that did not exist before; never touch ones that did."""
-    for container in client.containers.list(all=True):
-        if container.id not in before.containers:
-            what = f"container {container.name} ({container.short_id})"
-            _try(report, what, lambda c=container: c.remove(force=True, v=True))
-    for volume in client.volumes.list():
-        if volume.name not in before.volumes:
-            _try(report, f"volume {volume.name}", lambda v=volume: v.remove(force=True))
-    for network in client.networks.list():
-        if network.id not in before.networks and network.name not in ("bridge", "host", "none"):
-            _try(report, f"network {network.name}", network.remove)
+def everything(kind: str, names: Sequence[str]) -> bool:
+    """Treat everything created during the session as the lesson's (a learner's own session)."""
+    return True
+
+
+def _managed(labels: Mapping[str, str] | None) -> bool:
+    """Objects lab labels itself (sandbox nodes) are cleaned up by their own owner."""
+    return any(key.startswith("lab.") for key in (labels or {}))
+
+
+class _Cleaner:
+    """Removes, or with dry_run only lists, what the session added."""
+
+    def __init__(self, report: CleanupReport, dry_run: bool) -> None:
+        self.report = report
+        self.dry_run = dry_run
+
+    def remove(self, what: str, action: Callable[[], object]) -> None:
+        if self.dry_run:
+            self.report.removed.append(what)
+            return
+        try:
+            action()
+        except Exception as exc:  # the engine's error text is the useful part
+            explanation = getattr(exc, "explanation", None) or str(exc)
+            self.report.failed.append(f"{what}: {explanation}")
+        else:
+            self.report.removed.append(what)
+
+    def leave(self, what: str) -> None:
+        self.report.left.append(what)
+
+
+def restore_engine(
+    client: Any,
+    before: HostState,
+    report: CleanupReport,
+    owned: Owned = everything,
+    *,
+    dry_run: bool = False,
+) -> None:
+    """Remove engine objects the session added; never touch ones that existed before, nor
+    new ones `owned` does not attribute to the lesson (someone else's, made meanwhile)."""
+    cleaner = _Cleaner(report, dry_run)
+    for c in client.containers.list(all=True):
+        if c.id in before.containers or _managed(c.labels):
+            continue
+        what = f"container {c.name} ({c.short_id})"
+        if owned("container", [c.name, c.id, c.short_id]):
+            cleaner.remove(what, partial(c.remove, force=True, v=True))
+        else:
+            cleaner.leave(what)
+    in_use = {
+        m.get("Name")
+        for c in client.containers.list(all=True)
+        for m in c.attrs.get("Mounts", [])
+        if m.get("Type") == "volume"
+    }
+    for v in client.volumes.list():
+        if v.name in before.volumes or _managed(v.attrs.get("Labels")):
+            continue
+        dangling = ANONYMOUS_VOLUME.match(v.name) is not None and v.name not in in_use
+        if owned("volume", [v.name]) or dangling:
+            cleaner.remove(f"volume {v.name}", partial(v.remove, force=True))
+        else:
+            cleaner.leave(f"volume {v.name}")
+    for n in client.networks.list():
+        if n.id in before.networks or n.name in BUILTIN_NETWORKS or _managed(n.attrs.get("Labels")):
+            continue
+        if owned("network", [n.name, n.id[:12]]):
+            cleaner.remove(f"network {n.name}", n.remove)
+        else:
+            cleaner.leave(f"network {n.name}")
     images = client.images.list(all=True)
     for image in images:
         if image.id in before.images:
-            # An image that was here: only drop tags the run added to it.
+            # An image that was here: only drop tags the session added to it.
             for tag in image.tags:
-                if tag not in before.image_tags:
-                    _try(
-                        report,
-                        f"tag {tag}",
-                        lambda t=tag: client.images.remove(t, noprune=True),
-                    )
+                if tag in before.image_tags:
+                    continue
+                if owned("image", [tag, tag.rsplit(":", 1)[0]]):
+                    cleaner.remove(f"tag {tag}", partial(client.images.remove, tag, noprune=True))
+                else:
+                    cleaner.leave(f"tag {tag}")
     for image in images:
-        if image.id not in before.images:
-            names = ", ".join(image.tags) or image.short_id
-            _try(report, f"image {names}", lambda i=image: client.images.remove(i.id, force=True))
+        if image.id in before.images or _managed(image.labels):
+            continue
+        names = [*image.tags, *(t.rsplit(":", 1)[0] for t in image.tags), image.short_id]
+        what = f"image {', '.join(image.tags) or image.short_id}"
+        if owned("image", names):
+            cleaner.remove(what, partial(client.images.remove, image.id, force=True))
+        else:
+            cleaner.leave(what)
 
 
 def _write_back(path: Path, state: FileState) -> None:
@@ -95,15 +161,16 @@ def restore_files(before: HostState, report: CleanupReport) -> None:
     now = files_under(root)
     for rel in sorted(set(now) - set(before.etc_docker), key=len, reverse=True):
         path = root / rel
+        kind = "directory" if path.is_dir() and not path.is_symlink() else "file"
         try:
-            if path.is_dir() and not path.is_symlink():
+            if kind == "directory":
                 shutil.rmtree(path)
             elif path.exists() or path.is_symlink():
                 path.unlink()
         except OSError as exc:
             report.failed.append(f"{path}: {exc.strerror or exc}")
         else:
-            report.removed.append(f"file {path}")
+            report.removed.append(f"{kind} {path}")
     for rel, state in sorted(before.etc_docker.items()):
         current = now.get(rel)
         if current == state:
@@ -129,25 +196,31 @@ def restore_cli_config(before: HostState, report: CleanupReport) -> None:
     if not before.cli_config_path:
         return
     path = Path(before.cli_config_path)
-    if file_state(path) == before.cli_config:
-        return
     try:
-        if before.cli_config is None:
-            path.unlink(missing_ok=True)
-            report.removed.append(f"file {path}")
-        else:
-            _write_back(path, before.cli_config)
-            report.restored.append(str(path))
+        if file_state(path) != before.cli_config:
+            if before.cli_config is None:
+                path.unlink(missing_ok=True)
+                report.removed.append(f"file {path}")
+            else:
+                _write_back(path, before.cli_config)
+                report.restored.append(str(path))
+        created = not before.cli_config_dir_existed and path.parent.is_dir()
+        if created and not any(path.parent.iterdir()):
+            path.parent.rmdir()
+            report.removed.append(f"directory {path.parent}")
     except OSError as exc:
         report.failed.append(f"{path}: cannot restore: {exc.strerror or exc}")
 
 
-def restore(engine: Callable[[], Any], before: HostState) -> CleanupReport:
-    """Undo everything the run added: engine objects (engine() gives a docker client), then
-    /etc/docker, which is restored even when the engine cannot be reached."""
+def restore(
+    engine: Callable[[], Any], before: HostState, owned: Owned = everything
+) -> CleanupReport:
+    """Undo what the session added: engine objects (engine() gives a docker client; owned
+    says which new ones are the lesson's), then /etc/docker and the docker CLI config, which
+    are restored even when the engine cannot be reached."""
     report = CleanupReport()
     try:
-        restore_engine(engine(), before, report)
+        restore_engine(engine(), before, report, owned)
     except LabError as exc:
         report.failed.append(
             f"{exc.message}: containers, images, volumes and networks the lesson created may remain"

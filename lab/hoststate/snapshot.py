@@ -52,6 +52,8 @@ class HostState:
     """The docker CLI's config.json (`docker login` writes credentials there)."""
     cli_config: FileState | None = None
     """Its state; None when it did not exist."""
+    cli_config_dir_existed: bool = True
+    """Whether its directory (~/.docker) existed."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for a state file."""
@@ -74,6 +76,7 @@ class HostState:
             etc_existed=bool(data.get("etc_existed", True)),
             cli_config_path=data.get("cli_config_path", ""),
             cli_config=FileState(**data["cli_config"]) if data.get("cli_config") else None,
+            cli_config_dir_existed=bool(data.get("cli_config_dir_existed", True)),
         )
 
 
@@ -128,4 +131,5 @@ def take_snapshot(client: Any, etc_root: Path = ETC_DOCKER) -> HostState:
         etc_existed=etc_root.is_dir(),
         cli_config_path=str(cli_config_file()),
         cli_config=file_state(cli_config_file()),
+        cli_config_dir_existed=cli_config_file().parent.is_dir(),
     )

@@ -164,6 +164,11 @@ class ConsoleRenderer:
             self._print(f"  cleaned up: {', '.join(done)}", "dim")
         for failure in report.failed:
             self._print(f"  ! not cleaned up: {failure}", "yellow")
+        if report.left:
+            self._print(
+                f"  left alone (made during the run, not by the lesson): {', '.join(report.left)}",
+                "dim",
+            )
         if report.failed:
             self._print(f"    run `lab reset {event.lesson.path}` to try again", "yellow")
 

@@ -17,6 +17,7 @@ PROGRESS_LINE = re.compile(r"^[.+*o]{3,}$")
 """Key generation progress (openssl prints runs of . + *)."""
 # Ordered: the first rules replace the longest, most specific tokens.
 VARYING: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}"), "<bcrypt>"),
     (re.compile(r"sha256:[0-9a-f]{64}"), "<digest>"),
     (re.compile(r"\b[0-9a-f]{64}\b"), "<id>"),
     (re.compile(r"\b[0-9a-f]{12}\b"), "<id>"),

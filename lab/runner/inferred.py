@@ -6,8 +6,9 @@ import base64
 import binascii
 import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from lab.checks.containers import find_container
 from lab.checks.reference import parse_reference
 from lab.checks.verdict import Verdict
 from lab.dockercmd import (
+    Action,
     ChangeDir,
     DockerPull,
     DockerPush,
@@ -40,6 +42,7 @@ from lab.dockercmd import (
 )
 from lab.errors import LabError
 
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 CERTS_D = Path("/etc/docker/certs.d")
 """Where Docker finds the CA of a registry (`certs.d/HOST:PORT/ca.crt`)."""
 
@@ -116,10 +119,48 @@ def _running_or_gone(engine: Engine, name: str, verb: str) -> Callable[[], Verdi
     return verify
 
 
-def infer_checks(command: str, output: str, *, cwd: Path, engine: Engine) -> list[InferredCheck]:
+def expand(text: str, variables: Mapping[str, str]) -> str | None:
+    """text with $NAME / ${NAME} replaced from variables; None if one is unknown (or $(...))."""
+    if "$(" in text or "`" in text:
+        return None
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        name = match.group(1) or match.group(2)
+        if name not in variables:
+            missing = True
+            return ""
+        return variables[name]
+
+    result = _VARIABLE.sub(value, text)
+    return None if missing or "$" in result else result
+
+
+def expand_known(text: str, variables: Mapping[str, str]) -> str:
+    """text with the variables that are known replaced (the others left as written)."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1) or match.group(2)
+        return variables.get(name, match.group(0))
+
+    return _VARIABLE.sub(value, text)
+
+
+def infer_checks(
+    command: str,
+    output: str,
+    *,
+    cwd: Path,
+    engine: Engine,
+    variables: Mapping[str, str] | None = None,
+) -> list[InferredCheck]:
     """Checks for the final state a step's commands leave, in the order they were made.
 
-    cwd: the shell's directory when the step started (relative paths are read from there)."""
+    cwd: the shell's directory when the step started (relative paths are read from there);
+    variables: what `$NAME` in a command stands for (captures, environment). Names that use
+    unknown variables are not checked."""
+    known = variables or {}
     moved = False
     containers: dict[str, InferredCheck] = {}
     images: dict[str, InferredCheck] = {}
@@ -128,7 +169,10 @@ def infer_checks(command: str, output: str, *, cwd: Path, engine: Engine) -> lis
     push_lines = push_digests(output)
     pull_lines = pull_digests(output)
     pulls = 0
-    for action in read_commands(command).actions:
+    for written in read_commands(command).actions:
+        action = _expanded(written, known)
+        if action is None:
+            continue
         if isinstance(action, DockerPush):
             ref = _with_tag(action.ref)
             try:
@@ -209,10 +253,30 @@ def _forget_ports(containers: dict[str, InferredCheck], name: str) -> None:
         del containers[key]
 
 
-def explain_failure(command: str) -> list[InferredCheck]:
+def _expanded(action: Action, variables: Mapping[str, str]) -> Action | None:
+    """The action with variables expanded in its names; None when one cannot be."""
+    changes: dict[str, object] = {}
+    for f in fields(action):
+        if f.name == "bind_sources":
+            continue  # not checked: `$(pwd)/data` there must not hide the container
+        value = getattr(action, f.name)
+        if isinstance(value, str) and "$" in value:
+            changes[f.name] = expand(value, variables)
+        elif isinstance(value, tuple) and any(isinstance(v, str) and "$" in v for v in value):
+            changes[f.name] = tuple(expand(v, variables) for v in value)
+    for value in changes.values():
+        if value is None or (isinstance(value, tuple) and None in value):
+            return None
+    return replace(action, **changes) if changes else action  # type: ignore[arg-type]
+
+
+def explain_failure(
+    command: str, variables: Mapping[str, str] | None = None
+) -> list[InferredCheck]:
     """For a failed step: checks that say why (a pulled tag the registry does not have)."""
     found = []
-    for action in read_commands(command).actions:
+    for raw in read_commands(command).actions:
+        action = _expanded(raw, variables or {})
         if isinstance(action, DockerPull):
             ref = _with_tag(action.ref)
             try:

@@ -10,7 +10,7 @@ import shlex
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,13 @@ from lab.runner.events import (
     StepResult,
     StepStarted,
 )
-from lab.runner.inferred import Engine, InferredCheck, explain_failure, infer_checks
+from lab.runner.inferred import (
+    Engine,
+    InferredCheck,
+    expand_known,
+    explain_failure,
+    infer_checks,
+)
 from lab.runner.shim import LabShim
 from lab.shell import CommandResult, ShellSession
 
@@ -104,6 +110,10 @@ class LessonRunner:
         self._engine: Any = None
         self._before: HostState | None = None
         self._shim: LabShim | None = None
+        self._said: list[str] = []
+        """Commands the steps ran and what they printed: which new objects are the lesson's."""
+        self._secrets: list[str] = []
+        """Secret answers typed so far: redacted from every later output and check."""
         self._step_cwd: dict[int, Path] = {}
         self.workspace = Path()
         self.captures: dict[str, str] = {}
@@ -162,7 +172,9 @@ class LessonRunner:
         self._sessions.clear()
         cleanup = None
         if self._before is not None and self.options.cleanup:
-            cleanup = await asyncio.to_thread(restore, self.engine_or_raise, self._before)
+            cleanup = await asyncio.to_thread(
+                restore, self.engine_or_raise, self._before, self._owned
+            )
             if cleanup.ok:
                 store.forget(self.lesson.path)
         if self._shim is not None:
@@ -241,6 +253,8 @@ class LessonRunner:
             self._record(step, result)
             return result
         self._emit(StepStarted(self.lesson, step))
+        variables = {**os.environ, **self.captures}
+        self._said += [step.command, expand_known(step.command, variables)]
         try:
             if step.background:
                 result = await self._run_background(step)
@@ -258,7 +272,14 @@ class LessonRunner:
         self._record(step, result)
         return result
 
+    def _owned(self, kind: str, names: Sequence[str]) -> bool:
+        """Whether a Docker object made during the run is the lesson's: its name or ID
+        appears in what the steps ran or printed (not someone else's, made meanwhile)."""
+        text = "\n".join(self._said)
+        return any(len(name) > 1 and name in text for name in names)
+
     def _record(self, step: Step, result: StepResult) -> None:
+        self._said.append(result.output)
         self.results.append((step, result))
         if not result.ok and result.status != "skipped":
             self._failed = True
@@ -280,7 +301,7 @@ class LessonRunner:
         session = await self.session(step.terminal)
         self._step_cwd[step.index] = self._shell_cwd(step.terminal)
         answerer = StepAnswerer(step)
-        secrets = [a.text for a in step.answers if a.secret]
+        secrets = self._secrets + [a.text for a in step.answers if a.secret]
 
         def on_output(text: str) -> None:
             self._emit(StepOutput(self.lesson, step, text))
@@ -292,6 +313,9 @@ class LessonRunner:
             secrets=secrets,
             on_output=on_output,
         )
+        for secret in answerer.secrets:  # never shown again, in any later step or check
+            if secret not in self._secrets:
+                self._secrets.append(secret)
         return self._judge(step, outcome, answerer.secrets + secrets)
 
     def _judge(self, step: Step, out: CommandResult, secrets: list[str]) -> StepResult:
@@ -400,20 +424,21 @@ class LessonRunner:
         return result
 
     async def _run_inferred(self, step: Step, result: StepResult) -> list[CheckResult]:
-        if not self._infers(step) or step.background:
-            return []
+        if not self._infers(step) or step.background or step.expect_exit != 0:
+            return []  # a step meant to fail does not leave what its commands would make
         found = infer_checks(
             step.command,
             result.output,
             cwd=self._step_cwd.get(step.index, self.workspace),
             engine=self.engine,
+            variables={**os.environ, **self.captures},
         )
         return [await self._verify(step, check) for check in found]
 
     async def _explain(self, step: Step) -> list[CheckResult]:
         """Inferred checks that say why a failed step failed (only the ones that fail)."""
         results = []
-        for check in explain_failure(step.command):
+        for check in explain_failure(step.command, {**os.environ, **self.captures}):
             res = await self._verify(step, check)
             if not res.passed:
                 results.append(res)
@@ -423,7 +448,7 @@ class LessonRunner:
         if result.captures:
             await self._share_captures()
         results = []
-        secrets = [a.text for a in step.answers if a.secret]
+        secrets = self._secrets
         for check in step.checks:
             timeout = check.timeout or CHECK_TIMEOUT
             if check.terminal is not None:

@@ -103,11 +103,15 @@ def test_keep_then_reset(tmp_path: Path, engine: Any, state_dir: Path) -> None:
     r = run_lab("run", str(lesson), "--keep")
     assert r.status == ExitStatus.OK, r.stdout + r.stderr
     assert engine.containers.get(name).status == "running"
-    r = run_lab("reset", str(lesson))
+    r = run_lab("reset", str(lesson))  # not a terminal: asks for --yes, changes nothing
+    assert r.status == ExitStatus.USAGE and "lab reset --yes" in r.stderr
+    assert f"container {name}" in r.stdout
+    assert engine.containers.get(name).status == "running"
+    r = run_lab("reset", "--yes", str(lesson))
     assert r.status == ExitStatus.OK, r.stdout + r.stderr
     assert f"removed container {name}" in r.stdout and "reset done" in r.stdout
     assert engine_state(engine) == before
-    r = run_lab("reset", str(lesson))
+    r = run_lab("reset", "--yes", str(lesson))
     assert r.status == ExitStatus.OK and "nothing to reset" in r.stdout
 
 
@@ -166,6 +170,42 @@ def test_docker_cli_config_is_restored(tmp_path: Path, state_dir: Path) -> None:
     assert proc.returncode == ExitStatus.OK, proc.stdout + proc.stderr
     assert (config / "config.json").read_text() == '{"auths": {}}\n'
     assert f"restored {config / 'config.json'}" in proc.stdout
+
+
+def test_objects_made_meanwhile_by_others_are_left_alone(
+    tmp_path: Path, engine: Any, state_dir: Path
+) -> None:
+    """Cleanup removes what the lesson made, not a container someone else starts meanwhile."""
+    mine, theirs = f"lab-mine-{secrets.token_hex(3)}", f"lab-theirs-{secrets.token_hex(3)}"
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    lesson = tmp_path / "meanwhile.md"
+    lesson.write_text(
+        f"```.term1\ndocker run -d --name {mine} registry:2\n```\n\n"
+        f"```.term1\ntouch {ready}; while [ ! -e {go} ]; do sleep 0.05; done\n```\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab", "run", str(lesson)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        engine.containers.create("registry:2", name=theirs)  # someone else, meanwhile
+        go.touch()
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == ExitStatus.OK, out + err
+        assert f"container {mine}" in out
+        assert f"left alone (made during the run, not by the lesson): container {theirs}" in out
+        assert engine.containers.get(theirs).name == theirs
+        assert not engine.containers.list(all=True, filters={"name": mine})
+    finally:
+        proc.kill()
+        for c in engine.containers.list(all=True, filters={"name": theirs}):
+            c.remove(force=True, v=True)
 
 
 def test_name_clash_is_refused_before_anything_runs(
