@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install env lint typecheck test course check bench clean
+.PHONY: install env start lint typecheck test course check bench clean
 
 $(BIN)/lab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,10 +31,14 @@ course: install  ## lint and run the bundled course against the engine, with a J
 	$(BIN)/lab lint lessons/
 	$(BIN)/lab run lessons/ --junit reports/course.xml
 
+start: install env  ## open the course picker (installs lab, starts an engine if none answers)
+	$(BIN)/lab
+
 check: env lint typecheck test course  ## everything CI checks
 
 bench: install  ## benchmarks (figures, not assertions)
 	$(BIN)/python bench/steps.py
+	$(BIN)/python bench/seed.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

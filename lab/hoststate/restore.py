@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -52,26 +53,43 @@ def _managed(labels: Mapping[str, str] | None) -> bool:
 
 
 class _Cleaner:
-    """Removes, or with dry_run only lists, what the session added."""
+    """Removes, or with dry_run only lists, what the session added. Removals of one kind
+    run side by side (flush): containers must go before their volumes and images."""
 
     def __init__(self, report: CleanupReport, dry_run: bool) -> None:
         self.report = report
         self.dry_run = dry_run
+        self._queue: list[tuple[str, Callable[[], object]]] = []
 
     def remove(self, what: str, action: Callable[[], object]) -> None:
         if self.dry_run:
             self.report.removed.append(what)
-            return
-        try:
-            action()
-        except Exception as exc:  # the engine's error text is the useful part
-            explanation = getattr(exc, "explanation", None) or str(exc)
-            self.report.failed.append(f"{what}: {explanation}")
         else:
-            self.report.removed.append(what)
+            self._queue.append((what, action))
 
     def leave(self, what: str) -> None:
         self.report.left.append(what)
+
+    def flush(self) -> None:
+        queued, self._queue = self._queue, []
+        if not queued:
+            return
+        with ThreadPoolExecutor(max_workers=min(8, len(queued))) as pool:
+            outcomes = list(pool.map(_attempt, [action for _, action in queued]))
+        for (what, _), error in zip(queued, outcomes, strict=True):
+            if error is None:
+                self.report.removed.append(what)
+            else:
+                self.report.failed.append(f"{what}: {error}")
+
+
+def _attempt(action: Callable[[], object]) -> str | None:
+    """None when action succeeded, else what the engine said."""
+    try:
+        action()
+    except Exception as exc:  # the engine's error text is the useful part
+        return str(getattr(exc, "explanation", None) or exc)
+    return None
 
 
 def restore_engine(
@@ -93,6 +111,7 @@ def restore_engine(
             cleaner.remove(what, partial(c.remove, force=True, v=True))
         else:
             cleaner.leave(what)
+    cleaner.flush()
     in_use = {
         m.get("Name")
         for c in client.containers.list(all=True)
@@ -114,6 +133,7 @@ def restore_engine(
             cleaner.remove(f"network {n.name}", n.remove)
         else:
             cleaner.leave(f"network {n.name}")
+    cleaner.flush()  # volumes and networks
     images = client.images.list(all=True)
     for image in images:
         if image.id in before.images:
@@ -125,6 +145,7 @@ def restore_engine(
                     cleaner.remove(f"tag {tag}", partial(client.images.remove, tag, noprune=True))
                 else:
                     cleaner.leave(f"tag {tag}")
+    cleaner.flush()
     for image in images:
         if image.id in before.images or _managed(image.labels):
             continue
@@ -134,6 +155,7 @@ def restore_engine(
             cleaner.remove(what, partial(client.images.remove, image.id, force=True))
         else:
             cleaner.leave(what)
+    cleaner.flush()
 
 
 def _write_back(path: Path, state: FileState) -> None:

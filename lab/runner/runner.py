@@ -20,7 +20,7 @@ from lab.checks import connect
 from lab.checks.verdict import Verdict
 from lab.doctor import lesson_needs
 from lab.errors import LabError, ShellError
-from lab.hoststate import HostState, restore, store, take_snapshot
+from lab.hoststate import CleanupReport, HostState, restore, store, take_snapshot
 from lab.model import Lesson, Step
 from lab.runner.answers import StepAnswerer
 from lab.runner.checkrun import redact, run_check_in_session, run_check_process
@@ -31,6 +31,8 @@ from lab.runner.events import (
     LessonFinished,
     LessonStarted,
     RunEvent,
+    SandboxNode,
+    SandboxReady,
     StepFinished,
     StepOutput,
     StepResult,
@@ -44,6 +46,7 @@ from lab.runner.inferred import (
     infer_checks,
 )
 from lab.runner.shim import LabShim
+from lab.sandbox import Node, Sandbox
 from lab.shell import CommandResult, ShellSession
 
 DEFAULT_TIMEOUT = 300.0
@@ -86,6 +89,11 @@ class RunOptions:
     interactive: bool = False
     """A learner's session (the TUI): it may span restarts, so the earliest host snapshot on
     record is kept, and the workspace given in `workspace` is reused."""
+    sandbox: bool | None = None
+    """Run each terminal in its own throw-away Docker host (a sandbox node); None: as the
+    lesson's `lab: {sandbox: ...}` says."""
+    node_image: str | None = None
+    """The sandbox node image (None: LAB_NODE_IMAGE, else docker:dind)."""
 
 
 class LessonRunner:
@@ -124,6 +132,17 @@ class LessonRunner:
         self._started = 0.0
         self._failed = False
         self._listeners: list[Callable[[RunEvent], None]] = []
+        self._sandbox: Sandbox | None = None
+        self._sandbox_up: asyncio.Future[None] | None = None
+        self.sandbox_ready: SandboxReady | None = None
+        """The sandbox's nodes, once they are up."""
+
+    @property
+    def sandboxed(self) -> bool:
+        """Whether terminals run in sandbox nodes (the option, else the lesson's setting)."""
+        if self.options.sandbox is not None:
+            return self.options.sandbox
+        return self.lesson.front_matter.lab.sandbox
 
     def add_listener(self, fn: Callable[[RunEvent], None]) -> Callable[[], None]:
         """Receive the events of run_step() (StepStarted, StepOutput, CheckFinished,
@@ -146,7 +165,10 @@ class LessonRunner:
         start lazily, on their terminal's first step."""
         self._started = time.monotonic()
         self._shim = LabShim()
-        if lesson_needs(self.lesson).uses_docker:
+        # In a sandbox, steps and checks only reach the nodes (their files, network and inner
+        # engine); the host's engine objects and /etc/docker are not the lesson's to touch, and
+        # the nodes are removed by their labels: no snapshot of the host is needed.
+        if lesson_needs(self.lesson).uses_docker and not self.sandboxed:
             self._before = take_snapshot(self.engine())
         if self.options.workspace is not None:
             self.workspace = self.options.workspace
@@ -164,13 +186,66 @@ class LessonRunner:
             )
         return LessonStarted(self.lesson, self.workspace)
 
+    async def prepare(self) -> SandboxReady | None:
+        """For a sandboxed lesson, start its nodes (once) and wait until every inner engine
+        answers; emits SandboxReady. events() calls it before the first step, session() on
+        demand. None when the lesson runs on this host."""
+        if not self.sandboxed:
+            return None
+        if self._sandbox_up is None:
+            self._sandbox = Sandbox(
+                self._engine_factory,
+                lesson=self.lesson.path,
+                nodes=self._node_count(),
+                image=self.options.node_image,
+            )
+            self._sandbox_up = asyncio.ensure_future(asyncio.to_thread(self._sandbox.up))
+        await asyncio.shield(self._sandbox_up)  # a cancelled caller leaves it to finish()
+        if self.sandbox_ready is None and self._sandbox is not None:
+            box = self._sandbox
+            self.sandbox_ready = SandboxReady(
+                self.lesson,
+                tuple(
+                    SandboxNode(n.terminal, n.hostname, n.address, n.container)
+                    for n in box.nodes.values()
+                ),
+                box.image,
+                box.mode.describe() if box.mode else "",
+                box.seconds,
+                tuple(box.leftovers.removed),
+            )
+            self._emit(self.sandbox_ready)
+        return self.sandbox_ready
+
+    def _node_count(self) -> int:
+        used = [s.terminal for s in self.lesson.steps]
+        used += [c.terminal for s in self.lesson.steps for c in s.checks if c.terminal]
+        return max([self.lesson.front_matter.terms, *used])
+
+    def _node(self, terminal: int) -> Node | None:
+        """The sandbox node of a terminal (None on this host)."""
+        return self._sandbox.nodes.get(terminal) if self._sandbox is not None else None
+
+    async def _sandbox_down(self) -> CleanupReport | None:
+        box = self._sandbox
+        if box is None:
+            return None
+        box.stop()
+        if self._sandbox_up is not None:
+            with contextlib.suppress(BaseException):
+                await self._sandbox_up  # stopped: ends at its next step
+        if not self.options.cleanup:
+            box.keep()
+            return None
+        return await asyncio.to_thread(box.down)
+
     async def finish(self, *, interrupted: bool = False) -> LessonFinished:
         """Stop every shell and background step, remove the workspace unless kept."""
         for session in [*self._background, *self._sessions.values()]:
             await session.close()
         self._background.clear()
         self._sessions.clear()
-        cleanup = None
+        cleanup = await self._sandbox_down()
         if self._before is not None and self.options.cleanup:
             cleanup = await asyncio.to_thread(
                 restore, self.engine_or_raise, self._before, self._owned
@@ -199,6 +274,7 @@ class LessonRunner:
         interrupted = False
         task: asyncio.Future[StepResult] | None = None
         try:
+            await self.prepare()  # its SandboxReady comes out of the queue first
             for step in self.lesson.steps:
                 task = asyncio.ensure_future(self.run_step(step))
                 task.add_done_callback(lambda _: queue.put_nowait(None))
@@ -228,6 +304,21 @@ class LessonRunner:
             env["PATH"] = self._shim.path_with_shim(env.get("PATH", ""))
         return env
 
+    def _node_env(self, terminal: int, node: Node) -> dict[str, str]:
+        """The lesson's variables for a terminal in a sandbox node."""
+        env = dict(self.captures)
+        env["LAB_WORKSPACE"] = node.workdir
+        env["LAB_TERMINAL"] = str(terminal)
+        env["LAB_LESSON"] = str(self.lesson.path)
+        env["LAB_NODE"] = node.hostname
+        return env
+
+    def _new_shell(self, terminal: int) -> ShellSession:
+        node = self._node(terminal)
+        if node is None:
+            return self._shell_factory(terminal, self.workspace, self._env(terminal))
+        return node.shell(f"term{terminal}", self._node_env(terminal, node))
+
     def _timeout(self, step: Step) -> float:
         if step.timeout is not None:
             return step.timeout
@@ -237,9 +328,10 @@ class LessonRunner:
 
     async def session(self, terminal: int) -> ShellSession:
         """The shell of a terminal, started (or restarted) on demand."""
+        await self.prepare()
         session = self._sessions.get(terminal)
         if session is None:
-            session = self._shell_factory(terminal, self.workspace, self._env(terminal))
+            session = self._new_shell(terminal)
             self._sessions[terminal] = session
             await session.start()
         elif not session.alive:
@@ -287,7 +379,8 @@ class LessonRunner:
 
     async def _run_background(self, step: Step) -> StepResult:
         started = time.monotonic()
-        session = self._shell_factory(step.terminal, self.workspace, self._env(step.terminal))
+        await self.prepare()
+        session = self._new_shell(step.terminal)
         await session.start()
         self._background.append(session)
         session.send_text(step.command.rstrip("\n").replace("\n", "\r") + "\r")
@@ -400,6 +493,10 @@ class LessonRunner:
 
     def _shell_cwd(self, terminal: int) -> Path:
         session = self._sessions.get(terminal)
+        node = self._node(terminal)
+        if node is not None:
+            inside = node.cwd_of(session.pid) if session and session.pid else None
+            return inside or node.path(node.workdir)
         if session is not None and session.pid is not None:
             with contextlib.suppress(OSError):
                 return Path(os.readlink(f"/proc/{session.pid}/cwd"))
@@ -407,10 +504,20 @@ class LessonRunner:
 
     async def _verify(self, step: Step, check: InferredCheck) -> CheckResult:
         started = time.monotonic()
+        node = self._node(step.terminal)
         try:
-            verdict = await asyncio.to_thread(check.verify)
+            if node is None:
+                verdict = await asyncio.to_thread(check.verify)
+            else:  # with the node's network: 127.0.0.1 is the node's
+                verdict = await asyncio.to_thread(node.call, check.verify)
         except LabError as exc:
             verdict = Verdict(False, exc.message, f"hint: {exc.hint}" if exc.hint else "")
+        if node is not None:  # node paths as the learner knows them: node1:/root/data
+            verdict = replace(
+                verdict,
+                message=verdict.message.replace(str(node.root), f"{node.hostname}:"),
+                details=verdict.details.replace(str(node.root), f"{node.hostname}:"),
+            )
         detail = "\n".join(filter(None, [verdict.message, verdict.details]))
         result = CheckResult(
             label=check.label,
@@ -420,7 +527,6 @@ class LessonRunner:
             inferred=True,
             message="" if verdict.passed else verdict.message,
         )
-        self._emit(CheckFinished(self.lesson, step, result))
         return result
 
     async def _run_inferred(self, step: Step, result: StepResult) -> list[CheckResult]:
@@ -430,19 +536,44 @@ class LessonRunner:
             step.command,
             result.output,
             cwd=self._step_cwd.get(step.index, self.workspace),
-            engine=self.engine,
-            variables={**os.environ, **self.captures},
+            **self._where(step.terminal),
         )
-        return [await self._verify(step, check) for check in found]
+        results = await asyncio.gather(*(self._verify(step, check) for check in found))
+        for res in results:  # verified side by side, reported in order
+            self._emit(CheckFinished(self.lesson, step, res))
+        return list(results)
 
     async def _explain(self, step: Step) -> list[CheckResult]:
         """Inferred checks that say why a failed step failed (only the ones that fail)."""
         results = []
-        for check in explain_failure(step.command, {**os.environ, **self.captures}):
+        where = self._where(step.terminal)
+        for check in explain_failure(
+            step.command, where["variables"], where["locate"], where["home"]
+        ):
             res = await self._verify(step, check)
             if not res.passed:
+                self._emit(CheckFinished(self.lesson, step, res))
                 results.append(res)
         return results
+
+    def _where(self, terminal: int) -> dict[str, Any]:
+        """What inferred checks of a terminal's steps talk to: its engine, its variables, its
+        files (a sandbox node's through /proc) and its home directory."""
+        node = self._node(terminal)
+        if node is None:
+            return {
+                "engine": self.engine,
+                "variables": {**os.environ, **self.captures},
+                "locate": Path,
+                "home": None,
+            }
+        env = node.base_env()
+        return {
+            "engine": node.engine,
+            "variables": {**env, **self._node_env(terminal, node)},
+            "locate": node.path,
+            "home": env["HOME"],
+        }
 
     async def _run_checks(self, step: Step, result: StepResult) -> list[CheckResult]:
         if result.captures:
@@ -454,6 +585,15 @@ class LessonRunner:
             if check.terminal is not None:
                 session = await self.session(check.terminal)
                 res = await run_check_in_session(check, session, timeout=timeout, secrets=secrets)
+            elif (node := self._node(step.terminal)) is not None:  # inside the step's node
+                res = await run_check_process(
+                    check,
+                    cwd=Path("/"),
+                    env={**node.base_env(), **self._node_env(step.terminal, node)},
+                    timeout=timeout,
+                    secrets=secrets,
+                    prefix=node.exec_prefix(),
+                )
             else:
                 terminal = step.terminal
                 res = await run_check_process(
