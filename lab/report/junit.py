@@ -21,6 +21,30 @@ def _first_line(text: str) -> str:
     return text.strip().split("\n", 1)[0][:120]
 
 
+def _case(
+    suite: ET.Element,
+    counts: dict[str, int],
+    *,
+    outcome: str | None,
+    message: str,
+    output: str,
+    **attrs: str,
+) -> None:
+    """Add a <testcase>; outcome is failure, error or skipped (None when it passed)."""
+    case = ET.SubElement(suite, "testcase", attrib=attrs)
+    counts["tests"] += 1
+    if outcome is not None:
+        element = ET.SubElement(case, outcome, message=_clean(message))
+        if outcome != "skipped":
+            element.text = _clean(output)
+        counts["skipped" if outcome == "skipped" else f"{outcome}s"] += 1
+    ET.SubElement(case, "system-out").text = _clean(output)
+
+
+_OUTCOMES = {"passed": None, "skipped": "skipped", "error": "error"}
+"""JUnit outcome of a step status; anything else (failed, timeout) is a failure."""
+
+
 def junit_xml(runs: Sequence[LessonFinished]) -> ET.Element:
     """The <testsuites> element for these lesson runs."""
     root = ET.Element("testsuites", name="lab")
@@ -29,52 +53,34 @@ def junit_xml(runs: Sequence[LessonFinished]) -> ET.Element:
     for run in runs:
         suite = ET.SubElement(root, "testsuite", name=run.lesson.title, file=str(run.lesson.path))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        classname = run.lesson.path.stem
+        where = {"classname": run.lesson.path.stem, "file": str(run.lesson.path)}
         for step, result in run.results:
-            case = ET.SubElement(
+            drift = f"\n--- drift ---\n{result.drift}" if result.drift else ""
+            _case(
                 suite,
-                "testcase",
-                classname=classname,
+                counts,
+                outcome=_OUTCOMES.get(result.status, "failure"),
+                message=result.message,
+                output=result.output + drift,
                 name=f"step {step.index + 1} (line {step.line}): {_first_line(step.label)}",
-                file=str(run.lesson.path),
                 line=str(step.line),
                 time=f"{result.duration:.3f}",
+                **where,
             )
-            counts["tests"] += 1
-            if result.status == "skipped":
-                ET.SubElement(case, "skipped", message=_clean(result.message))
-                counts["skipped"] += 1
-            elif result.status == "error":
-                ET.SubElement(case, "error", message=_clean(result.message)).text = _clean(
-                    result.output
-                )
-                counts["errors"] += 1
-            elif result.status != "passed":
-                ET.SubElement(case, "failure", message=_clean(result.message)).text = _clean(
-                    result.output
-                )
-                counts["failures"] += 1
-            out = result.output + (f"\n--- drift ---\n{result.drift}" if result.drift else "")
-            ET.SubElement(case, "system-out").text = _clean(out)
             for check in result.checks:
                 kind = "inferred check" if check.inferred else "check"
-                where = f" (line {check.line})" if check.line else ""
-                ccase = ET.SubElement(
+                at = f" (line {check.line})" if check.line else ""
+                _case(
                     suite,
-                    "testcase",
-                    classname=classname,
-                    name=f"step {step.index + 1} {kind}{where}: {_first_line(check.label)}",
-                    file=str(run.lesson.path),
+                    counts,
+                    outcome=None if check.passed else "failure",
+                    message=check.message,
+                    output=check.output,
+                    name=f"step {step.index + 1} {kind}{at}: {_first_line(check.label)}",
                     line=str(check.line or step.line),
                     time=f"{check.duration:.3f}",
+                    **where,
                 )
-                counts["tests"] += 1
-                if not check.passed:
-                    ET.SubElement(ccase, "failure", message=_clean(check.message)).text = _clean(
-                        check.output
-                    )
-                    counts["failures"] += 1
-                ET.SubElement(ccase, "system-out").text = _clean(check.output)
         for key, value in counts.items():
             suite.set(key, str(value))
             totals[key] += value
