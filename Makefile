@@ -39,6 +39,7 @@ check: env lint typecheck test course  ## everything CI checks
 bench: install  ## benchmarks (figures, not assertions)
 	$(BIN)/python bench/steps.py
 	$(BIN)/python bench/seed.py
+	$(BIN)/python bench/sandbox.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -7,12 +7,15 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from lab import __version__
 from lab.checks.cli import add_parser as add_assert_parser
 from lab.errors import EnvironmentNotReady, LabError, LessonError, UsageError
 from lab.status import ExitStatus
+
+if TYPE_CHECKING:
+    from lab.model import Lesson
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -92,10 +95,62 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_home(args: argparse.Namespace) -> int:
-    """`lab` with no command: the bundled course (the picker arrives with the TUI)."""
-    status = cmd_list(argparse.Namespace(paths=[]))
-    _out(sys.stdout, "\nRun a lesson:   lab run LESSON.md     Check one:   lab lint LESSON.md")
-    return status
+    """`lab` with no command: the course picker over the bundled lessons (in a terminal;
+    piped, the course list)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        status = cmd_list(argparse.Namespace(paths=[]))
+        _out(
+            sys.stdout,
+            "\nOpen a lesson:   lab open LESSON.md     Run it headless:   lab run LESSON.md",
+        )
+        return status
+    from lab.tui.app import run_app
+
+    return run_app()
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    """`lab open LESSON`: the lesson beside a live terminal."""
+    from lab.lint import load_lesson
+
+    lesson = load_lesson(args.lesson)  # a LessonError is `file:line: message` + hint, exit 2
+    lesson = _with_sandbox(lesson, args)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "`lab open` needs a terminal (stdin and stdout are not one)",
+            f"run it in a terminal, or run the lesson headless: lab run {args.lesson}",
+        )
+    from lab.tui.app import run_app
+
+    return run_app(lesson=lesson)  # sandboxes pass their factories: shells=..., engine=...
+
+
+def _with_sandbox(lesson: Lesson, args: argparse.Namespace) -> Lesson:
+    """The lesson with `--sandbox` applied (its runners read `lab.sandbox`); `--node-image`
+    becomes LAB_NODE_IMAGE for them."""
+    import os
+    from dataclasses import replace
+
+    if getattr(args, "node_image", None):
+        os.environ["LAB_NODE_IMAGE"] = args.node_image
+    if not getattr(args, "sandbox", False):
+        return lesson
+    fm = lesson.front_matter
+    return replace(lesson, front_matter=replace(fm, lab=replace(fm.lab, sandbox=True)))
+
+
+def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run each terminal in its own throw-away Docker host (a Docker-in-Docker node); "
+        "lessons may ask for it with `lab: {sandbox: true}`",
+    )
+    p.add_argument(
+        "--node-image",
+        metavar="IMAGE",
+        help="sandbox node image (default: $LAB_NODE_IMAGE, else docker:dind)",
+    )
 
 
 def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
@@ -122,6 +177,11 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", metavar="PATH")
     p.set_defaults(func=commands["list"])
 
+    p = sub.add_parser("open", help="open a lesson beside a live terminal (the TUI)")
+    p.add_argument("lesson", metavar="LESSON", help="a lesson file (any Play with Docker post)")
+    _add_sandbox_options(p)
+    p.set_defaults(func=commands["open"])
+
     p = sub.add_parser("run", help="run lessons headless and report (for CI)")
     p.add_argument("paths", nargs="+", metavar="LESSON", help="lesson files or directories")
     p.add_argument("--junit", metavar="FILE", help="write a JUnit XML report")
@@ -137,6 +197,15 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     p.add_argument("--no-infer", action="store_true", help="no checks inferred from commands")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     p.add_argument("--strict-output", action="store_true", help="output drift fails the step")
+    _add_sandbox_options(p)
+    p.add_argument(
+        "-j",
+        "--jobs",
+        metavar="N",
+        type=int,
+        default=1,
+        help="run up to N lessons side by side (sandboxed lessons only), one combined report",
+    )
     p.set_defaults(func=commands["run"])
 
     p = sub.add_parser("doctor", help="check that this machine can run lessons (and which)")
@@ -144,7 +213,13 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     p.set_defaults(func=commands["doctor"])
 
     p = sub.add_parser("reset", help="remove what a lesson session created on this machine")
-    p.add_argument("paths", nargs="+", metavar="LESSON", help="lesson files")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="LESSON",
+        help="lesson files (none: only leftover sandbox nodes of lab runs that are over)",
+    )
+    p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=commands["reset"])
 
     add_assert_parser(sub)
@@ -157,7 +232,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from lab.headless import load_all
 
     lessons = load_all(args.paths) if args.paths else []
-    diagnosis = diagnose(lessons)
+    diagnosis = diagnose(lessons, sandboxed=[lesson.front_matter.lab.sandbox for lesson in lessons])
     tty = sys.stdout.isatty()
     marks = (
         {"ok": "✓", "warn": "!", "fail": "✗"}
@@ -177,19 +252,36 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
-    """`lab reset LESSON...`."""
+    """`lab reset LESSON... [--yes]`: undo what a lesson session added to this machine."""
     import shutil
 
     from lab.checks.engine import connect
-    from lab.hoststate import restore, store
+    from lab.hoststate import CleanupReport, restore, store
+    from lab.hoststate.restore import restore_engine
 
     status = ExitStatus.OK
+    swept = _reset_sandboxes(args.paths)
     for raw in args.paths:
         path = Path(raw)
         record = store.load(path)
         if record is None:
-            _out(sys.stdout, f"{raw}: nothing to reset (no session of this lesson is recorded)")
+            if raw not in swept:
+                _out(sys.stdout, f"{raw}: nothing to reset (no session of this lesson is recorded)")
             continue
+        if not args.yes:
+            plan = CleanupReport()
+            restore_engine(connect(), record.before, plan, dry_run=True)
+            _out(sys.stdout, f"{raw}: the session started at a recorded snapshot; since then:")
+            for item in plan.removed or ["(no new containers, images, volumes or networks)"]:
+                _out(sys.stdout, f"  {item}")
+            _out(sys.stdout, "  and files under /etc/docker and the docker CLI config go back")
+            if not sys.stdin.isatty():
+                raise UsageError(
+                    "not resetting without confirmation", f"run `lab reset --yes {raw}`"
+                )
+            if input("Remove and restore all of this? [y/N] ").strip().lower() not in ("y", "yes"):
+                _out(sys.stdout, f"{raw}: nothing changed")
+                continue
         report = restore(connect, record.before)
         if record.workspace and Path(record.workspace).exists():
             shutil.rmtree(record.workspace, ignore_errors=True)
@@ -208,6 +300,40 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return status
 
 
+def _reset_sandboxes(paths: list[str]) -> set[str]:
+    """Remove sandbox nodes that outlived their run (kept with --keep, or left by a lab that
+    died): a lesson's, or with no paths every one. Returns the paths something was removed for.
+    Nodes of a lab process that still runs are never touched."""
+    from lab.checks.engine import connect
+    from lab.sandbox import sweep
+
+    done: set[str] = set()
+    try:
+        client = connect()
+    except EnvironmentNotReady:
+        if not paths:
+            raise
+        return done  # no engine, no nodes: the recorded session is reset without it
+    if not paths:
+        report = sweep(client, kept=True)
+        for item in report.removed:
+            _out(sys.stdout, f"removed {item}")
+        for item in report.failed:
+            _out(sys.stdout, f"could not remove {item}")
+        if not report.removed and not report.failed:
+            _out(sys.stdout, "nothing to reset (no sandbox nodes of a finished lab run)")
+        return done
+    for raw in paths:
+        report = sweep(client, kept=True, lesson=Path(raw))
+        for item in report.removed:
+            _out(sys.stdout, f"{raw}: removed {item}")
+        for item in report.failed:
+            _out(sys.stdout, f"{raw}: could not remove {item}")
+        if report.removed or report.failed:
+            done.add(raw)
+    return done
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """`lab run LESSON...`."""
     from lab.headless import run_command
@@ -220,6 +346,7 @@ COMMANDS: dict[str, Command] = {
     "steps": cmd_steps,
     "list": cmd_list,
     "run": cmd_run,
+    "open": cmd_open,
     "doctor": cmd_doctor,
     "reset": cmd_reset,
 }

@@ -9,7 +9,7 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lab.dockercmd import DockerPull, DockerPush, DockerRun, DockerTag, read_commands
+from lab.dockercmd import DockerPull, DockerPush, DockerRmi, DockerRun, DockerTag, read_commands
 from lab.model import Lesson
 
 MIN_FREE_BYTES = 2 * 1024**3
@@ -45,6 +45,8 @@ class LessonNeeds:
     """Host ports it publishes."""
     names: tuple[str, ...] = ()
     """Container names it creates."""
+    removes_images: tuple[str, ...] = ()
+    """Images its steps remove (`docker rmi`): saved first when the host has them."""
 
 
 @dataclass
@@ -84,11 +86,14 @@ def lesson_needs(lesson: Lesson) -> LessonNeeds:
     images: list[str] = []
     ports: list[int] = []
     names: list[str] = []
+    removes: list[str] = []
     for step in lesson.steps:
         texts = [step.command, *(c.code for c in step.checks)]
         if any("docker" in t for t in texts):
             uses_docker = True
         for action in read_commands(step.command).actions:
+            if isinstance(action, DockerRmi):
+                removes += [_with_tag(r) for r in action.refs if "$" not in r]
             if isinstance(action, DockerTag):
                 made.add(_with_tag(action.target))
             elif isinstance(action, DockerPush):
@@ -105,7 +110,9 @@ def lesson_needs(lesson: Lesson) -> LessonNeeds:
                 for port in action.ports:
                     if port.host_port and port.host_port not in ports:
                         ports.append(port.host_port)
-    return LessonNeeds(uses_docker, tuple(images), tuple(ports), tuple(names))
+    return LessonNeeds(
+        uses_docker, tuple(images), tuple(ports), tuple(names), tuple(dict.fromkeys(removes))
+    )
 
 
 def _port_free(port: int) -> bool:
@@ -142,8 +149,11 @@ def check_engine(client: Any, diagnosis: Diagnosis) -> None:
         )
 
 
-def check_lesson(client: Any, needs: LessonNeeds, diagnosis: Diagnosis) -> None:
-    """Images available, ports free, names not taken."""
+def check_lesson(
+    client: Any, needs: LessonNeeds, diagnosis: Diagnosis, *, sandboxed: bool = False
+) -> None:
+    """Images available, ports free, names not taken. A sandboxed lesson's containers and
+    ports live in its own nodes: only its images matter (their engines use the same mirror)."""
     for ref in needs.images:
         try:
             client.images.get(ref)
@@ -162,7 +172,9 @@ def check_lesson(client: Any, needs: LessonNeeds, diagnosis: Diagnosis) -> None:
                 diagnosis.add("ok", f"image {ref} can be pulled")
         else:
             diagnosis.add("ok", f"image {ref} is present")
-    containers = client.containers.list(all=True)
+    if sandboxed:
+        return
+    containers = client.containers.list(all=True, ignore_removed=True)
     by_name = {c.name: c for c in containers}
     publishers: dict[int, str] = {}
     for c in containers:
@@ -205,8 +217,52 @@ def check_lesson(client: Any, needs: LessonNeeds, diagnosis: Diagnosis) -> None:
         )
 
 
-def diagnose(lessons: list[Lesson], *, engine: Any = None) -> Diagnosis:
-    """Everything `lab doctor` checks; engine: a docker client (connected here if None)."""
+def check_sandbox(client: Any, diagnosis: Diagnosis, *, needed: bool, image: str | None) -> None:
+    """Sandbox nodes: root and nsenter, the node image, and the mode nodes start in (one
+    line). needed: a lesson to run is sandboxed (problems fail, else they only warn)."""
+    from lab.errors import EnvironmentNotReady, LabError
+    from lab.sandbox import check_host, detect_mode, node_image
+
+    level: Level = "fail" if needed else "warn"
+    ref = node_image(image)
+    try:
+        check_host()
+    except EnvironmentNotReady as exc:
+        diagnosis.add(level, exc.message, exc.hint)
+        return
+    try:
+        client.images.get(ref)
+        where = "present"
+    except Exception:
+        try:
+            client.api.inspect_distribution(ref)
+            where = "can be pulled"
+        except Exception as exc:
+            reason = getattr(exc, "explanation", None) or str(exc)
+            diagnosis.add(
+                level,
+                f"sandbox node image {ref} is not here and cannot be pulled: {reason}",
+                "`sudo scripts/test-env up` provides a docker:dind stand-in through the local "
+                "mirror; or name another image with --node-image (or LAB_NODE_IMAGE)",
+            )
+            return
+    try:
+        mode = detect_mode().describe()
+    except LabError as exc:
+        diagnosis.add(level, exc.message, exc.hint)
+        return
+    diagnosis.add("ok", f"sandbox nodes: {ref} ({where}), {mode}")
+
+
+def diagnose(
+    lessons: list[Lesson],
+    *,
+    engine: Any = None,
+    sandboxed: list[bool] | None = None,
+    node_image: str | None = None,
+) -> Diagnosis:
+    """Everything `lab doctor` checks; engine: a docker client (connected here if None);
+    sandboxed: which of the lessons run in sandbox nodes (default: none)."""
     from lab.checks.engine import connect
     from lab.errors import EnvironmentNotReady
 
@@ -214,14 +270,18 @@ def diagnose(lessons: list[Lesson], *, engine: Any = None) -> Diagnosis:
     if shutil.which("bash") is None:
         diagnosis.add("fail", "bash is not installed", "install bash")
     needs = [lesson_needs(lesson) for lesson in lessons]
+    boxed = sandboxed or [False] * len(lessons)
     try:
         client = engine or connect()
     except EnvironmentNotReady as exc:
-        level: Level = "fail" if (not lessons or any(n.uses_docker for n in needs)) else "warn"
+        needed = any(n.uses_docker for n in needs) or any(boxed)
+        level: Level = "fail" if (not lessons or needed) else "warn"
         diagnosis.add(level, exc.message, exc.hint or ENGINE_HINT)
         return diagnosis
     check_engine(client, diagnosis)
-    for need in needs:
+    if any(boxed) or not lessons:
+        check_sandbox(client, diagnosis, needed=any(boxed), image=node_image)
+    for need, in_sandbox in zip(needs, boxed, strict=True):
         if need.uses_docker:
-            check_lesson(client, need, diagnosis)
+            check_lesson(client, need, diagnosis, sandboxed=in_sandbox)
     return diagnosis

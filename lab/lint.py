@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lab.errors import LessonError, UsageError
 from lab.model import Diagnostic, Lesson
+from lab.overlay import apply_overlay
 from lab.parser import read_lesson
 
 LESSON_SUFFIXES = (".md", ".markdown")
@@ -47,7 +48,7 @@ def analyse(lesson: Lesson) -> list[Diagnostic]:
         if step.terminal > terms:
             out.append(
                 Diagnostic(
-                    path,
+                    step.origin or path,
                     step.line,
                     "warning",
                     f"step uses .term{step.terminal} but the lesson declares terms: {terms}",
@@ -58,7 +59,7 @@ def analyse(lesson: Lesson) -> list[Diagnostic]:
             if check.terminal is not None and check.terminal > terms:
                 out.append(
                     Diagnostic(
-                        path,
+                        check.origin or path,
                         check.line,
                         "warning",
                         f"check runs on terminal {check.terminal} but the lesson "
@@ -102,7 +103,7 @@ def _capture_use(lesson: Lesson) -> Iterator[Diagnostic]:
             name = re.escape(cap.name)
             if not re.search(_VAR % (name, name), text):
                 yield Diagnostic(
-                    str(lesson.path),
+                    step.origin or str(lesson.path),
                     step.line,
                     "warning",
                     f"capture {cap.name} is never used",
@@ -117,7 +118,7 @@ def _duplicate_names(lesson: Lesson) -> Iterator[Diagnostic]:
             continue
         if step.name in seen:
             yield Diagnostic(
-                str(lesson.path),
+                step.origin or str(lesson.path),
                 step.line,
                 "error",
                 f"step name '{step.name}' is already used at line {seen[step.name]}",
@@ -128,13 +129,15 @@ def _duplicate_names(lesson: Lesson) -> Iterator[Diagnostic]:
 
 
 def lint_file(path: str | Path) -> tuple[Lesson | None, list[Diagnostic]]:
-    """Parse one file and return it with every diagnostic, sorted by line."""
+    """Parse one file, apply its overlay (`LESSON.lab.yml`, if any) and return it with every
+    diagnostic: the lesson's by line, then the overlay's."""
     try:
         lesson = read_lesson(path)
     except LessonError as exc:
         return None, [Diagnostic(str(path), exc.line or 1, "error", exc.message, exc.hint)]
-    diags = list(lesson.diagnostics) + analyse(lesson)
-    diags.sort(key=lambda d: (d.line, d.severity != "error"))
+    lesson, overlay = apply_overlay(lesson)
+    diags = list(lesson.diagnostics) + overlay + analyse(lesson)
+    diags.sort(key=lambda d: (d.path != str(path), d.line, d.severity != "error"))
     return lesson, diags
 
 

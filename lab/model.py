@@ -65,6 +65,8 @@ class Check:
     """Short label shown in reports (defaults to the first line of code)."""
     timeout: float | None = None
     """Seconds before the check is stopped and fails (None: the lesson default)."""
+    origin: str | None = None
+    """The overlay file that added this check (None: the lesson); `line` is a line of it."""
 
     @property
     def label(self) -> str:
@@ -121,6 +123,17 @@ class Step:
     """Written checks that verify this step's outcome."""
     hints: tuple[str, ...] = ()
     """Hints shown on request when a learner is stuck on this step."""
+    origin: str | None = None
+    """The overlay file that added this step (None: the lesson); `line` is a line of it."""
+    changed_by: str | None = None
+    """The overlay file that changed this lesson step (its command, options or checks)."""
+
+    @property
+    def location(self) -> str:
+        """`line 12`, or `LESSON.lab.yml:7` for a step an overlay added."""
+        if self.origin:
+            return f"{self.origin.rsplit('/', 1)[-1]}:{self.line}"
+        return f"line {self.line}"
 
     @property
     def label(self) -> str:
@@ -183,6 +196,8 @@ class AppLink:
     """TCP port of the app."""
     line: int
     """Line of the link."""
+    href: str = "/"
+    """The link's target: its path on the app (PWD links write `/`)."""
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ OUTPUT_INFOS = frozenset({"", "text", "console", "output", "plaintext", "shell-s
 QUIZ_MARK = "{:.quiz}"
 CHOICE = re.compile(r"^(\[[ xX]\]|\([ xX]\))\s*(.*)$", re.DOTALL)
 HINT = re.compile(r"^\s*(?:\*\*|__)?hint(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.IGNORECASE)
-APP_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\([^)]*\)(?P<attrs>(?:\{:[^}]*\})+)")
+APP_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<href>[^)]*)\)(?P<attrs>(?:\{:[^}]*\})+)")
 ATTR = re.compile(r'data-(term|port)\s*=\s*"([^"]*)"')
 
 
@@ -220,8 +220,15 @@ def _app_links(b: _Builder, inline: Token) -> None:
                 'write [text](/){:data-term=".term1"}{:data-port="8080"}',
             )
             continue
+        href = match.group("href").strip() or "/"
         b.links.append(
-            AppLink(text=match.group("text"), terminal=int(term), port=int(port), line=line)
+            AppLink(
+                text=match.group("text"),
+                terminal=int(term),
+                port=int(port),
+                line=line,
+                href=href if href.startswith("/") else "/",
+            )
         )
 
 

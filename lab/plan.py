@@ -14,6 +14,8 @@ def step_plan(step: Step) -> dict[str, Any]:
         "name": step.name,
         "terminal": step.terminal,
         "line": step.line,
+        "origin": step.origin,
+        "changed_by": step.changed_by,
         "section": list(step.section),
         "command": step.command,
         "timeout": step.timeout,
@@ -24,7 +26,13 @@ def step_plan(step: Step) -> dict[str, Any]:
         "expected_output": step.expected_output is not None,
         "expected_output_line": step.expected_output.line if step.expected_output else None,
         "checks": [
-            {"line": c.line, "name": c.label, "terminal": c.terminal, "code": c.code}
+            {
+                "line": c.line,
+                "origin": c.origin,
+                "name": c.label,
+                "terminal": c.terminal,
+                "code": c.code,
+            }
             for c in step.checks
         ],
         "hints": len(step.hints),
@@ -64,9 +72,15 @@ def plan_lines(lesson: Lesson) -> list[str]:
             flags.append(f"{len(step.answers)} answers")
         if step.expect_exit != 0:
             flags.append("exit " + ("any" if step.expect_exit is None else str(step.expect_exit)))
+        if step.changed_by:
+            flags.append("changed by " + step.changed_by.rsplit("/", 1)[-1])
         suffix = f"  [{', '.join(flags)}]" if flags else ""
         name = f" {step.name}:" if step.name else ""
-        out.append(f"  {step.index + 1:>3}. term{step.terminal} line {step.line}{name}{suffix}")
+        out.append(f"  {step.index + 1:>3}. term{step.terminal} {step.location}{name}{suffix}")
         out.extend(f"         $ {text}" for text in lines)
-        out.extend(f"         ✓ check (line {c.line}): {c.label}" for c in step.checks)
+        out.extend(f"         ✓ check ({_where(c.line, c.origin)}): {c.label}" for c in step.checks)
     return out
+
+
+def _where(line: int, origin: str | None) -> str:
+    return f"{origin.rsplit('/', 1)[-1]}:{line}" if origin else f"line {line}"

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +74,53 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError(f"{len(docker_items)} tests need Docker, but {reason}")
     for item in docker_items:
         item.add_marker(pytest.mark.skip(reason=reason))
+
+
+def sandbox_leftovers(client: Any) -> list[str]:
+    """lab's sandbox objects left by this process or by a lab process that is gone; removed,
+    except a sandbox someone kept on purpose (`lab run --keep`: `lab reset` removes it)."""
+    from lab.sandbox import remove_run
+    from lab.sandbox.owner import KEPT, OWNER, RUN, Owner
+
+    mine = Owner.current().label
+    selector = {"label": OWNER}
+    objects = [
+        *client.containers.list(all=True, filters=selector),
+        *client.volumes.list(filters=selector),
+        *client.networks.list(filters=selector),
+    ]
+    left: list[str] = []
+    runs: dict[str, bool] = {}  # run -> kept on purpose
+    for obj in objects:
+        labels = obj.attrs.get("Labels") or obj.attrs.get("Config", {}).get("Labels") or {}
+        owner = Owner.from_labels(labels)
+        if owner is None or owner.label == mine or not owner.alive():
+            left.append(f"{type(obj).__name__.lower()} {obj.name}")
+            run = labels.get(RUN, "")
+            runs[run] = runs.get(run, False) or bool(labels.get(KEPT))
+    for run, kept in runs.items():
+        if not kept:
+            remove_run(client, run)
+    return left
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No container, network or volume labelled by lab may outlive the test session: any left
+    by this session or by a lab process that is gone fails it (see sandbox_leftovers)."""
+    if not any(item.get_closest_marker("docker") for item in session.items):
+        return
+    try:
+        from lab.checks import connect
+
+        left = sandbox_leftovers(connect(timeout=30))
+    except Exception:
+        return
+    if not left:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(
+            "lab sandbox objects left on the host engine (removed unless kept): " + ", ".join(left),
+            red=True,
+        )
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED

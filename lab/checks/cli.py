@@ -71,6 +71,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("status", metavar="STATUS", nargs="?", type=int, default=200)
     _add_connection_options(p)
 
+    p = add("app", "a lesson's app link answers (on its sandbox node, or this host)", _app)
+    p.add_argument("lesson", metavar="LESSON", help="the lesson file")
+    p.add_argument("number", metavar="N", type=int, help="which app link (1 = the first)")
+    p.add_argument("--status", metavar="S", type=int, help="the HTTP status it must answer")
+
     p = add("file-exists", "the path exists", _file_exists)
     p.add_argument("path", metavar="PATH")
     p = add("file-contains", "the file holds TEXT", _file_contains)
@@ -176,3 +181,10 @@ def _file_exists(args: argparse.Namespace) -> Verdict:
 
 def _file_contains(args: argparse.Namespace) -> Verdict:
     return file_contains(args.path, args.text)
+
+
+def _app(args: argparse.Namespace) -> Verdict:
+    from lab.applinks import check_app_link
+    from lab.lint import load_lesson
+
+    return check_app_link(load_lesson(args.lesson), args.number, args.status)

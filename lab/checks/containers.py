@@ -58,7 +58,7 @@ def find_container(client: DockerClient, name: str) -> Any:
 
 def no_container(client: DockerClient, name: str) -> Verdict:
     """The failure for a missing container, naming the containers there are."""
-    names = sorted(str(c.name) for c in client.containers.list(all=True))
+    names = sorted(str(c.name) for c in client.containers.list(all=True, ignore_removed=True))
     return Verdict(False, f"container '{name}' does not exist (containers: {listed(names)})")
 
 

@@ -103,7 +103,7 @@ def restore_engine(
     """Remove engine objects the session added; never touch ones that existed before, nor
     new ones `owned` does not attribute to the lesson (someone else's, made meanwhile)."""
     cleaner = _Cleaner(report, dry_run)
-    for c in client.containers.list(all=True):
+    for c in client.containers.list(all=True, ignore_removed=True):
         if c.id in before.containers or _managed(c.labels):
             continue
         what = f"container {c.name} ({c.short_id})"
@@ -114,7 +114,7 @@ def restore_engine(
     cleaner.flush()
     in_use = {
         m.get("Name")
-        for c in client.containers.list(all=True)
+        for c in client.containers.list(all=True, ignore_removed=True)
         for m in c.attrs.get("Mounts", [])
         if m.get("Type") == "volume"
     }
@@ -234,6 +234,27 @@ def restore_cli_config(before: HostState, report: CleanupReport) -> None:
         report.failed.append(f"{path}: cannot restore: {exc.strerror or exc}")
 
 
+def reload_images(client: Any, before: HostState, report: CleanupReport) -> None:
+    """Load back the images the lesson removed, with all the tags they had."""
+    for saved in before.saved_images:
+        try:
+            try:
+                image = client.images.get(saved.image_id)
+            except Exception:
+                with open(saved.archive, "rb") as handle:
+                    client.images.load(handle.read())
+                image = client.images.get(saved.image_id)
+                report.restored.append(f"image {', '.join(saved.tags) or saved.image_id[:19]}")
+            for tag in saved.tags:
+                if tag not in image.tags:
+                    repository, _, name = tag.rpartition(":")
+                    image.tag(repository, name)
+                    report.restored.append(f"tag {tag}")
+        except Exception as exc:  # the engine's reason is what the user needs
+            reason = getattr(exc, "explanation", None) or exc
+            report.failed.append(f"image {', '.join(saved.tags)}: cannot load it back: {reason}")
+
+
 def restore(
     engine: Callable[[], Any], before: HostState, owned: Owned = everything
 ) -> CleanupReport:
@@ -242,7 +263,9 @@ def restore(
     are restored even when the engine cannot be reached."""
     report = CleanupReport()
     try:
-        restore_engine(engine(), before, report, owned)
+        client = engine()
+        restore_engine(client, before, report, owned)
+        reload_images(client, before, report)
     except LabError as exc:
         report.failed.append(
             f"{exc.message}: containers, images, volumes and networks the lesson created may remain"

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import stat
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,17 @@ class FileState:
     """The file's bytes (base64) when small enough to restore."""
     target: str = ""
     """Where a link points."""
+
+
+@dataclass(frozen=True)
+class SavedImage:
+    """An image the host had that the lesson removes: saved, to be loaded back afterwards."""
+
+    image_id: str
+    tags: tuple[str, ...]
+    """All its tags before the run."""
+    archive: str
+    """The `docker save` tarball."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,8 @@ class HostState:
     """Its state; None when it did not exist."""
     cli_config_dir_existed: bool = True
     """Whether its directory (~/.docker) existed."""
+    saved_images: tuple[SavedImage, ...] = ()
+    """Images the lesson will remove, saved so that cleanup can load them back."""
 
     def to_json(self) -> dict[str, Any]:
         """Plain data for a state file."""
@@ -77,6 +91,10 @@ class HostState:
             cli_config_path=data.get("cli_config_path", ""),
             cli_config=FileState(**data["cli_config"]) if data.get("cli_config") else None,
             cli_config_dir_existed=bool(data.get("cli_config_dir_existed", True)),
+            saved_images=tuple(
+                SavedImage(i["image_id"], tuple(i["tags"]), i["archive"])
+                for i in data.get("saved_images", ())
+            ),
         )
 
 
@@ -117,19 +135,58 @@ def file_state(path: Path) -> FileState | None:
     return files_under(path.parent).get(path.name)
 
 
-def take_snapshot(client: Any, etc_root: Path = ETC_DOCKER) -> HostState:
-    """Record what exists now (client: a docker SDK DockerClient)."""
+def _lab_managed(labels: Any) -> bool:
+    """Objects lab labels itself (sandbox nodes, their volumes and networks) come and go with
+    their own runs: they are not the host's state (cleanup skips them too)."""
+    return any(str(key).startswith("lab.") for key in (labels or {}))
+
+
+def save_images(client: Any, refs: Sequence[str], directory: Path) -> tuple[SavedImage, ...]:
+    """`docker save` each image among refs that the host has, into directory."""
+    saved: dict[str, SavedImage] = {}
+    for ref in refs:
+        try:
+            image = client.images.get(ref)
+        except Exception:  # not here (or not an image name): nothing to keep
+            continue
+        if image.id in saved:
+            continue
+        directory.mkdir(parents=True, exist_ok=True)
+        archive = directory / f"{image.id.replace(':', '-')}.tar"
+        with archive.open("wb") as handle:
+            for chunk in image.save(named=ref):
+                handle.write(chunk)
+        saved[image.id] = SavedImage(image.id, tuple(image.tags), str(archive))
+    return tuple(saved.values())
+
+
+def take_snapshot(
+    client: Any,
+    etc_root: Path = ETC_DOCKER,
+    *,
+    keep_images: Sequence[str] = (),
+    keep_dir: Path | None = None,
+) -> HostState:
+    """Record what exists now (client: a docker SDK DockerClient); lab's own sandbox objects
+    are left out. Images among keep_images that exist are saved into keep_dir."""
     images = client.images.list(all=True)
+    saved = save_images(client, keep_images, keep_dir) if keep_dir and keep_images else ()
+    containers = client.containers.list(all=True, ignore_removed=True)
     return HostState(
-        containers=frozenset(c.id for c in client.containers.list(all=True)),
+        containers=frozenset(c.id for c in containers if not _lab_managed(c.labels)),
         images=frozenset(i.id for i in images),
         image_tags=frozenset(t for i in images for t in i.tags),
-        volumes=frozenset(v.name for v in client.volumes.list()),
-        networks=frozenset(n.id for n in client.networks.list()),
+        volumes=frozenset(
+            v.name for v in client.volumes.list() if not _lab_managed(v.attrs.get("Labels"))
+        ),
+        networks=frozenset(
+            n.id for n in client.networks.list() if not _lab_managed(n.attrs.get("Labels"))
+        ),
         etc_docker=files_under(etc_root),
         etc_root=str(etc_root),
         etc_existed=etc_root.is_dir(),
         cli_config_path=str(cli_config_file()),
         cli_config=file_state(cli_config_file()),
         cli_config_dir_existed=cli_config_file().parent.is_dir(),
+        saved_images=saved,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,11 @@ def state_dir() -> Path:
 def _record_path(lesson: Path) -> Path:
     key = hashlib.sha256(str(lesson.resolve()).encode()).hexdigest()[:16]
     return state_dir() / f"{lesson.stem[:40]}-{key}.json"
+
+
+def images_dir(lesson: Path) -> Path:
+    """Where images a lesson removes are saved until its cleanup loads them back."""
+    return _record_path(lesson).with_suffix(".images")
 
 
 @dataclass(frozen=True)
@@ -61,5 +67,6 @@ def load(lesson: Path) -> SessionRecord | None:
 
 
 def forget(lesson: Path) -> None:
-    """Delete a lesson's session record."""
+    """Delete a lesson's session record and the images saved with it."""
     _record_path(lesson).unlink(missing_ok=True)
+    shutil.rmtree(images_dir(lesson), ignore_errors=True)

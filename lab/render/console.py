@@ -17,6 +17,7 @@ from lab.runner.events import (
     LessonFinished,
     LessonStarted,
     RunEvent,
+    SandboxReady,
     StepFinished,
     StepResult,
     StepStarted,
@@ -81,8 +82,10 @@ class ConsoleRenderer:
         if isinstance(event, LessonStarted):
             steps = len(event.lesson.steps)
             self._print(f"▶ {event.lesson.title}  ({event.lesson.path}, {steps} steps)", "bold")
+        elif isinstance(event, SandboxReady):
+            self._sandbox(event)
         elif isinstance(event, StepStarted):
-            label = f"{event.step.index + 1} line {event.step.line}  {_first(event.step.label)}"
+            label = f"{event.step.index + 1} {event.step.location}  {_first(event.step.label)}"
             if self.tty:
                 self._live = Live(
                     _Running(label), console=self.console, refresh_per_second=8, transient=True
@@ -96,6 +99,19 @@ class ConsoleRenderer:
         elif isinstance(event, LessonFinished):
             self._stop_live()
             self._lesson_summary(event)
+
+    def _sandbox(self, event: SandboxReady) -> None:
+        if event.leftovers:
+            self._print(
+                "  removed leftovers of an earlier run whose lab died: "
+                + ", ".join(event.leftovers),
+                "dim",
+            )
+        nodes = ", ".join(f"{n.hostname} {n.address}" for n in event.nodes)
+        self._print(
+            f"  sandbox: {nodes}; {event.image}, {event.mode}; ready in {event.seconds:.1f}s",
+            "dim",
+        )
 
     def _stop_live(self) -> None:
         if self._live is not None:
@@ -113,7 +129,7 @@ class ConsoleRenderer:
         status = res.status if res.ok or res.status != "passed" else "failed"
         timing = "" if res.status == "skipped" else f"  {res.duration:.2f}s"
         self._print(
-            f"  {self._mark(status)} {step.index + 1:>2} line {step.line:<4} "
+            f"  {self._mark(status)} {step.index + 1:>2} {step.location:<9} "
             f"term{step.terminal}  {_first(step.label)}{timing}",
             STYLES[status],
         )
@@ -125,6 +141,8 @@ class ConsoleRenderer:
         for check in res.checks:
             kind = "inferred" if check.inferred else "check"
             where = f" line {check.line}" if check.line else ""
+            if check.check is not None and check.check.origin:
+                where = f" {check.check.origin.rsplit('/', 1)[-1]}:{check.line}"
             state = "passed" if check.passed else "failed"
             self._print(
                 f"      {self._mark(state)} {kind}{where}: {_first(check.label, 200)}",

@@ -33,10 +33,13 @@ async def run_check_process(
     env: Mapping[str, str],
     timeout: float,
     secrets: Sequence[str] = (),
+    prefix: Sequence[str] = (),
 ) -> CheckResult:
-    """Run a check in a fresh `bash -e` of its own; exit 0 means it held."""
+    """Run a check in a fresh `bash -e` of its own; exit 0 means it held. prefix runs it
+    elsewhere (`nsenter -t PID -a --`: inside a sandbox node)."""
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
+        *prefix,
         "bash",
         "--noprofile",
         "--norc",

@@ -70,6 +70,36 @@ class LessonStarted:
 
 
 @dataclass(frozen=True)
+class SandboxNode:
+    """One sandbox node of a run."""
+
+    terminal: int
+    """The terminal whose shell runs in it."""
+    hostname: str
+    """`node1`, `node2`, ..."""
+    address: str
+    """Its address on the sandbox network (reachable from this machine)."""
+    container: str
+    """The node container's name on the host engine."""
+
+
+@dataclass(frozen=True)
+class SandboxReady:
+    """A sandboxed lesson's nodes are up: each terminal's inner Docker engine answers."""
+
+    lesson: Lesson
+    nodes: tuple[SandboxNode, ...]
+    image: str
+    """The node image."""
+    mode: str
+    """How nodes got their rights, one line: `caps mode (--privileged is refused here: ...)`."""
+    seconds: float
+    """How long starting them took."""
+    leftovers: tuple[str, ...] = ()
+    """Leftovers of earlier runs whose lab died, removed first."""
+
+
+@dataclass(frozen=True)
 class StepStarted:
     """A step was sent to its terminal."""
 
@@ -121,5 +151,13 @@ class LessonFinished:
         return not self.interrupted and all(r.ok for _, r in self.results)
 
 
-RunEvent = LessonStarted | StepStarted | StepOutput | CheckFinished | StepFinished | LessonFinished
+RunEvent = (
+    LessonStarted
+    | SandboxReady
+    | StepStarted
+    | StepOutput
+    | CheckFinished
+    | StepFinished
+    | LessonFinished
+)
 """Everything a front end may receive."""

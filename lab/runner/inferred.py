@@ -46,6 +46,10 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]
 CERTS_D = Path("/etc/docker/certs.d")
 """Where Docker finds the CA of a registry (`certs.d/HOST:PORT/ca.crt`)."""
 
+Locate = Callable[[str], Path]
+"""An absolute path on the terminal's machine -> where lab opens it (Path on this host; a
+sandbox node's files are reached through /proc/PID/root)."""
+
 Engine = Callable[[], Any]
 """Returns a docker SDK client (connecting lazily; raises EnvironmentNotReady)."""
 
@@ -60,11 +64,12 @@ class InferredCheck:
     """Runs the assertion (blocking: call it in a worker thread)."""
 
 
-def _docker_credentials(host: str) -> tuple[str | None, str | None]:
-    """User and password `docker login HOST` stored in ~/.docker/config.json, if any."""
-    config_dir = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker")
+def _docker_credentials(host: str, config: Path | None = None) -> tuple[str | None, str | None]:
+    """User and password `docker login HOST` stored in ~/.docker/config.json (or config)."""
+    if config is None:
+        config = Path(os.environ.get("DOCKER_CONFIG") or Path.home() / ".docker") / "config.json"
     try:
-        auths = json.loads((config_dir / "config.json").read_text()).get("auths", {})
+        auths = json.loads(config.read_text()).get("auths", {})
     except (OSError, ValueError, AttributeError):
         return None, None
     for key in (host, f"https://{host}", f"http://{host}"):
@@ -78,11 +83,14 @@ def _docker_credentials(host: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _registry_check(ref: str, digest: str | None) -> Callable[[], Verdict]:
+def _registry_check(
+    ref: str, digest: str | None, locate: Locate = Path, home: str | None = None
+) -> Callable[[], Verdict]:
     def verify() -> Verdict:
         host = parse_reference(ref).registry
-        ca = CERTS_D / host / "ca.crt"
-        user, password = _docker_credentials(host)
+        ca = locate(str(CERTS_D / host / "ca.crt"))
+        config = locate(f"{home}/.docker/config.json") if home is not None else None
+        user, password = _docker_credentials(host, config)
         return registry_has(
             ref, digest, ca=ca if ca.is_file() else None, user=user, password=password
         )
@@ -154,12 +162,15 @@ def infer_checks(
     cwd: Path,
     engine: Engine,
     variables: Mapping[str, str] | None = None,
+    locate: Locate = Path,
+    home: str | None = None,
 ) -> list[InferredCheck]:
     """Checks for the final state a step's commands leave, in the order they were made.
 
     cwd: the shell's directory when the step started (relative paths are read from there);
     variables: what `$NAME` in a command stands for (captures, environment). Names that use
-    unknown variables are not checked."""
+    unknown variables are not checked. locate and home: where the terminal's files are (a
+    sandbox node's) and its home directory (None: this host's)."""
     known = variables or {}
     moved = False
     containers: dict[str, InferredCheck] = {}
@@ -185,7 +196,7 @@ def infer_checks(
             if digest is not None:
                 push_lines.remove((tag, digest))
             label = f"registry serves {ref}" + (f" as {digest}" if digest else "")
-            pushes[ref] = InferredCheck(label, _registry_check(ref, digest))
+            pushes[ref] = InferredCheck(label, _registry_check(ref, digest, locate, home))
         elif isinstance(action, DockerPull):
             ref = _with_tag(action.ref)
             digest = pull_lines[pulls] if pulls < len(pull_lines) else None
@@ -233,12 +244,20 @@ def infer_checks(
             moved = True
         elif isinstance(action, MakeDirs):
             for path in action.paths:
-                relative = not os.path.isabs(os.path.expanduser(path))
+                full = _expand_home(path, home)
+                relative = not os.path.isabs(full)
                 if "$" in path or (moved and relative):
                     continue  # where it was made is not known for sure
-                target = cwd / os.path.expanduser(path)
+                target = cwd / full if relative else locate(full)
                 dirs[path] = InferredCheck(f"directory {path} exists", _dir_check(target))
     return [*pushes.values(), *images.values(), *containers.values(), *dirs.values()]
+
+
+def _expand_home(path: str, home: str | None) -> str:
+    """`~` and `~/x` with home (None: ours)."""
+    if home is not None and (path == "~" or path.startswith("~/")):
+        return home + path[1:]
+    return os.path.expanduser(path)
 
 
 def _dir_check(target: Path) -> Callable[[], Verdict]:
@@ -271,7 +290,10 @@ def _expanded(action: Action, variables: Mapping[str, str]) -> Action | None:
 
 
 def explain_failure(
-    command: str, variables: Mapping[str, str] | None = None
+    command: str,
+    variables: Mapping[str, str] | None = None,
+    locate: Locate = Path,
+    home: str | None = None,
 ) -> list[InferredCheck]:
     """For a failed step: checks that say why (a pulled tag the registry does not have)."""
     found = []
@@ -284,5 +306,6 @@ def explain_failure(
             except LabError:
                 continue
             if registry not in ("docker.io", "index.docker.io", "registry-1.docker.io"):
-                found.append(InferredCheck(f"registry has {ref}", _registry_check(ref, None)))
+                check = _registry_check(ref, None, locate, home)
+                found.append(InferredCheck(f"registry has {ref}", check))
     return found

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from lab.ansi import ANSI
+from lab.applinks import resolve_app_link
 from lab.checks import connect
 from lab.checks.verdict import Verdict
 from lab.doctor import lesson_needs
 from lab.errors import LabError, ShellError
 from lab.hoststate import CleanupReport, HostState, restore, store, take_snapshot
-from lab.model import Lesson, Step
+from lab.model import AppLink, Lesson, Step
 from lab.runner.answers import StepAnswerer
 from lab.runner.checkrun import redact, run_check_in_session, run_check_process
 from lab.runner.drift import drift
@@ -136,6 +137,8 @@ class LessonRunner:
         self._sandbox_up: asyncio.Future[None] | None = None
         self.sandbox_ready: SandboxReady | None = None
         """The sandbox's nodes, once they are up."""
+        self.finished: LessonFinished | None = None
+        """What finish() returned (also when events() was cancelled before yielding it)."""
 
     @property
     def sandboxed(self) -> bool:
@@ -169,7 +172,11 @@ class LessonRunner:
         # engine); the host's engine objects and /etc/docker are not the lesson's to touch, and
         # the nodes are removed by their labels: no snapshot of the host is needed.
         if lesson_needs(self.lesson).uses_docker and not self.sandboxed:
-            self._before = take_snapshot(self.engine())
+            self._before = take_snapshot(
+                self.engine(),
+                keep_images=lesson_needs(self.lesson).removes_images,
+                keep_dir=store.images_dir(self.lesson.path),
+            )
         if self.options.workspace is not None:
             self.workspace = self.options.workspace
             self.workspace.mkdir(parents=True, exist_ok=True)
@@ -217,6 +224,14 @@ class LessonRunner:
             self._emit(self.sandbox_ready)
         return self.sandbox_ready
 
+    def app_url(self, link: AppLink) -> str:
+        """Where this machine opens an app link of the lesson: its terminal's sandbox node
+        (once the nodes are up), else this host."""
+        nodes = (
+            {n.terminal: n.address for n in self._sandbox.nodes.values()} if self._sandbox else {}
+        )
+        return resolve_app_link(link, nodes)
+
     def _node_count(self) -> int:
         used = [s.terminal for s in self.lesson.steps]
         used += [c.terminal for s in self.lesson.steps for c in s.checks if c.terminal]
@@ -234,8 +249,8 @@ class LessonRunner:
         if self._sandbox_up is not None:
             with contextlib.suppress(BaseException):
                 await self._sandbox_up  # stopped: ends at its next step
-        if not self.options.cleanup:
-            box.keep()
+        if not self.options.cleanup:  # `--keep`: marked, so that sweeps leave it
+            await asyncio.to_thread(box.keep)
             return None
         return await asyncio.to_thread(box.down)
 
@@ -258,13 +273,14 @@ class LessonRunner:
         keep = self.options.keep_workspace or not self.options.cleanup
         if self._own_workspace and not keep:
             shutil.rmtree(self.workspace, ignore_errors=True)
-        return LessonFinished(
+        self.finished = LessonFinished(
             self.lesson,
             tuple(self.results),
             time.monotonic() - self._started,
             interrupted,
             cleanup,
         )
+        return self.finished
 
     async def events(self) -> AsyncIterator[RunEvent]:
         """Run the whole lesson, yielding events; always finishes with LessonFinished."""

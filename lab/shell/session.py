@@ -64,12 +64,15 @@ Listener = Callable[[bytes], None]
 """Gets raw pty output (marks removed), e.g. to feed a terminal screen."""
 
 
-def _session_env(env: Mapping[str, str] | None) -> dict[str, str]:
-    """Our environment minus prompt settings, fixed terminal settings, then the caller's."""
+def _session_env(
+    env: Mapping[str, str] | None, base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Our environment (or `base`) minus prompt settings, fixed terminal settings, then the
+    caller's."""
     given = dict(env or {})
     result = {
         k: v
-        for k, v in os.environ.items()
+        for k, v in (os.environ if base is None else base).items()
         if k not in _NOT_INHERITED and not k.startswith("BASH_FUNC_")
     }
     result.update(TERM=TERM, PAGER="cat", GIT_PAGER="cat", HISTFILE="/dev/null")
@@ -103,10 +106,21 @@ class ShellSession:
         user_rc: bool = False,
         shell: str = "bash",
         name: str = "term1",
+        argv_prefix: Sequence[str] = (),
+        rc_dir: tuple[Path, str] | None = None,
+        base_env: Mapping[str, str] | None = None,
     ) -> None:
+        """argv_prefix, rc_dir and base_env put the shell somewhere else, e.g. in a container:
+        the shell is started as `argv_prefix + [shell, ...]` (`nsenter -t PID -a --`), its
+        rcfile is written to rc_dir[0] (a directory as we see it) and named to the shell as
+        rc_dir[1] (the same directory as the shell sees it), and its environment starts from
+        base_env (the container's) instead of ours. The prefix must exec or wait for the
+        shell on the same pty, so that prompts, Ctrl-C and hang-ups work as at home."""
         self.name = name
         self._cwd = Path(cwd)
-        self._env = _session_env(env)
+        self._env = _session_env(env, base_env)
+        self._argv_prefix = list(argv_prefix)
+        self._rc_dir = rc_dir
         self._rows, self._cols = rows, cols
         self._user_rc = user_rc
         self._shell = shell
@@ -165,12 +179,24 @@ class ShellSession:
                 f"cannot start a shell in {self._cwd}: no such directory",
                 hint="create the workspace directory first",
             )
-        fd, self._rcfile = tempfile.mkstemp(prefix="lab-rc-", suffix=".bash")
+        try:
+            fd, self._rcfile = tempfile.mkstemp(
+                prefix="lab-rc-",
+                suffix=".bash",
+                dir=self._rc_dir[0] if self._rc_dir is not None else None,
+            )
+        except OSError as e:
+            raise ShellError(
+                f"cannot write the shell's rcfile: {e}", hint="check that /tmp is writable"
+            ) from e
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(rcfile_text(user_rc=self._user_rc))
+        rcfile = self._rcfile
+        if self._rc_dir is not None:
+            rcfile = f"{self._rc_dir[1].rstrip('/')}/{os.path.basename(self._rcfile)}"
         # --noprofile: no /etc/profile or ~/.profile; --rcfile: ours instead of ~/.bashrc
         # (which ours sources only for user_rc); -i: interactive, so prompts are shown.
-        argv = [self._shell, "--noprofile", "--rcfile", self._rcfile, "-i"]
+        argv = [*self._argv_prefix, self._shell, "--noprofile", "--rcfile", rcfile, "-i"]
         try:
             proc = ptyprocess.PtyProcess.spawn(
                 argv, cwd=str(self._cwd), env=self._env, dimensions=(self._rows, self._cols)

@@ -89,6 +89,25 @@ def test_seed_passes_with_push_digests_verified(
     assert not any(state_dir.glob("*.json"))  # the session record went with the cleanup
 
 
+def test_images_the_user_had_come_back(engine: Any, state_dir: Path) -> None:
+    """The seed runs `docker rmi hello-world`: a hello-world the user had (with all its tags)
+    is there again afterwards, the very same image."""
+    had = bool(engine.images.list(name="hello-world"))
+    image = engine.images.pull("hello-world", tag="latest")
+    extra = f"lab-test-keep-{secrets.token_hex(3)}"
+    image.tag(extra, "mine")
+    try:
+        r = run_lab("run", str(SEED))
+        assert r.status == ExitStatus.OK, r.stdout + r.stderr
+        after = engine.images.get(image.id)
+        assert {"hello-world:latest", f"{extra}:mine"} <= set(after.tags)
+        assert not any(state_dir.rglob("*.tar"))  # the saved copy went with the cleanup
+    finally:
+        engine.images.remove(f"{extra}:mine")
+        if not had:
+            engine.images.remove("hello-world:latest")
+
+
 def test_push_to_another_tag_fails_naming_both(engine: Any, state_dir: Path) -> None:
     r = run_lab("run", str(FIXTURES / "seed-wrong-tag.md"))
     assert r.status == ExitStatus.FAILED, r.stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,29 @@ def test_hello_world_pulls_through_the_mirror() -> None:
     finally:
         if not was_present:  # leave the image store as we found it
             run("docker", "rmi", "hello-world:latest")
+
+
+def test_status_lists_the_sandbox_node_image() -> None:
+    result = run("bash", str(SCRIPT), "status")
+    line = next(x for x in result.stdout.splitlines() if x.startswith("sandbox node image:"))
+    assert line.startswith("sandbox node image: docker:dind (") and "MISSING" not in line
+    manifest = run(
+        "curl",
+        "-fsS",
+        "-o",
+        "/dev/null",
+        "-H",
+        "Accept: application/vnd.docker.distribution.manifest.v2+json",
+        f"http://127.0.0.1:{MIRROR_PORT}/v2/library/docker/manifests/dind",
+    )
+    assert manifest.returncode == 0, manifest.stderr
+
+
+def test_up_is_quick_when_everything_is_there() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("`test-env up` runs as root")
+    started = time.monotonic()
+    result = run("bash", str(SCRIPT), "up")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "docker:dind in mirror" in result.stdout
+    assert time.monotonic() - started < 10

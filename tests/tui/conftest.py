@@ -106,3 +106,12 @@ async def term(tmp_path: Path) -> AsyncIterator[Term]:
         view = app.query_one(TerminalView)
         await wait_for(lambda: at_prompt(view.screen_text()), "the first prompt")
         yield Term(app, pilot, view)
+
+
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Progress, session records and workspaces of every test go to a temporary directory:
+    no test touches a user's state."""
+    path = tmp_path / "state"
+    monkeypatch.setenv("LAB_STATE_DIR", str(path))
+    return path

@@ -28,6 +28,12 @@ CORE = [
     "lab.hoststate",
     "lab.dockercmd",
     "lab.cli",
+    "lab.sandbox",
+    "lab.overlay",
+    "lab.applinks",
+    "lab.document",
+    "lab.progress",
+    "lab.learn",
 ]
 
 

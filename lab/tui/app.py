@@ -1,0 +1,101 @@
+"""`LabApp`: the course picker and the lesson screen; `run_app()` is what `lab` calls."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from lab.errors import LessonError
+from lab.learn import Engine, LearnerSession, ShellFactory
+from lab.lint import load_lesson
+from lab.model import Lesson
+from lab.tui.screens.lesson import LessonScreen
+
+if TYPE_CHECKING:
+    from lab.tui.screens.picker import PickerScreen
+
+
+class LabApp(App[None]):
+    """One lesson (`lesson`), or the course picker over `course` (default: the bundled
+    lessons). `shells` and `engine` replace the local bash and Docker engine (sandboxes)."""
+
+    TITLE = "lab"
+    ENABLE_COMMAND_PALETTE = False  # ctrl+p belongs to the shell (previous command)
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+    ]
+
+    def __init__(
+        self,
+        *,
+        lesson: Lesson | None = None,
+        course: list[Path] | None = None,
+        shells: ShellFactory | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        super().__init__()
+        self.lesson = lesson
+        self.course = course
+        self.shells = shells
+        self.engine = engine
+        self.opened: list[Lesson] = []
+        """Lessons opened in this run (for the parting message)."""
+
+    def get_default_screen(self) -> Screen[None]:
+        if self.lesson is not None:
+            return self._lesson_screen(self.lesson, from_picker=False)
+        from lab.tui.screens.picker import PickerScreen
+
+        return PickerScreen(self.course)
+
+    def _lesson_screen(self, lesson: Lesson, *, from_picker: bool) -> LessonScreen:
+        self.opened.append(lesson)
+        learner = LearnerSession(lesson, shells=self.shells, engine=self.engine)
+        return LessonScreen(learner, from_picker=from_picker)
+
+    def on_picker_screen_open(self, message: PickerScreen.Open) -> None:
+        try:
+            lesson = load_lesson(message.path)
+        except LessonError as exc:
+            from lab.tui.screens.problem import ProblemScreen
+
+            self.push_screen(ProblemScreen("This lesson cannot be opened", str(exc)))
+            return
+        self.push_screen(self._lesson_screen(lesson, from_picker=True))
+
+
+def run_app(
+    *,
+    lesson: Lesson | None = None,
+    course: list[Path] | None = None,
+    shells: ShellFactory | None = None,
+    engine: Engine | None = None,
+) -> int:
+    """Run the TUI in this terminal; returns the exit status."""
+    app = LabApp(lesson=lesson, course=course, shells=shells, engine=engine)
+    app.run()
+    for note in parting_notes(app.opened):
+        sys.stdout.write(note + "\n")
+    return app.return_code or 0
+
+
+def parting_notes(lessons: list[Lesson]) -> list[str]:
+    """What stays on this machine after the app: lessons the learner worked on whose changes
+    `lab reset` undoes (a session record, and progress made)."""
+    from lab import progress
+    from lab.hoststate import store
+
+    def worked_on(lesson: Lesson) -> bool:
+        made = progress.load(lesson.path)
+        return bool(made.verified or made.position) and store.load(lesson.path) is not None
+
+    kept = {str(x.path): x for x in lessons if worked_on(x)}
+    return [
+        f"{path}: what the lesson created stays for next time; `lab reset {path}` removes it"
+        for path in kept
+    ]

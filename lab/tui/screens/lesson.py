@@ -1,0 +1,388 @@
+"""`LessonScreen`: the lesson beside its live terminals; steps run, verified and recorded."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from lab.errors import EnvironmentNotReady, LabError
+from lab.learn import LearnerSession
+from lab.model import Quiz, Step
+from lab.tui.widgets.header import LabHeader
+from lab.tui.widgets.lesson_view import LessonView
+from lab.tui.widgets.quiz_card import QuizCard
+from lab.tui.widgets.step_card import StepCard
+from lab.tui.widgets.terminal import TerminalView
+from lab.tui.widgets.terminals import TerminalPane
+
+if TYPE_CHECKING:
+    from lab.runner import RunEvent
+
+# Dialogs, the runner and its results are imported where they are used: not needed for the
+# first frame, which should come as soon as possible.
+
+LESSON_ACTIONS = frozenset(
+    {"run_current", "next", "previous", "hints", "drift", "outline", "reset", "help", "quit"}
+)
+"""Actions of keys the terminal takes for itself: hidden from the footer while it has focus."""
+
+
+class LessonScreen(Screen[None]):
+    """Lesson on the left, terminals on the right; F6 moves the keyboard between them."""
+
+    DEFAULT_CSS = """
+    LessonScreen {
+        #main { height: 1fr; }
+        LessonView { width: 1fr; min-width: 50; }
+        TerminalPane { width: 1fr; min-width: 40; }
+        LessonView:focus-within { scrollbar-color: $accent 60%; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f6", "switch_focus", "Lesson ⇄ terminal"),
+        Binding("enter", "run_current", "Run step"),
+        Binding("n,ctrl+down", "next", "Next", key_display="n"),
+        Binding("p,ctrl+up", "previous", "Prev", key_display="p"),
+        Binding("h", "hints", "Hint"),
+        Binding("d", "drift", "Drift", show=False),
+        Binding("o", "outline", "Sections"),
+        Binding("t", "next_terminal", "Next terminal", show=False),
+        Binding("R", "reset", "Reset"),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("escape", "back", "Course"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, learner: LearnerSession, *, from_picker: bool = False) -> None:
+        super().__init__()
+        self.learner = learner
+        self.from_picker = from_picker
+        self._busy: Step | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+
+    # -- layout ------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield LabHeader(self.learner.lesson.title)
+        with Horizontal(id="main"):
+            yield self._lesson_view()
+            yield self._terminal_pane()
+        yield Footer(show_command_palette=False)
+
+    def _lesson_view(self) -> LessonView:
+        resuming = self.learner.progress.position is not None or self.learner.tally().done
+        return LessonView(self.learner, lazy=not resuming, id="lesson")  # resume: scroll far
+
+    def _terminal_pane(self) -> TerminalPane:
+        return TerminalPane(self.learner.terminals, id="terminals")
+
+    @property
+    def lesson_view(self) -> LessonView:
+        return self.query_one(LessonView)
+
+    @property
+    def pane(self) -> TerminalPane:
+        return self.query_one(TerminalPane)
+
+    def on_mount(self) -> None:
+        view = self.lesson_view
+        index = self.learner.resume_at()
+        view.select(index, scroll=False)
+        if self.learner.progress.position is not None or self.learner.tally().done:
+            self.call_after_refresh(view.select, index, animate=False)  # resume: scroll there
+        view.focus()
+        self._show_progress()
+        self.start_shells()
+
+    async def on_unmount(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        await self.learner.close()
+
+    def _show_progress(self) -> None:
+        self.query_one(LabHeader).set_progress(self.learner.tally())
+
+    # -- starting ----------------------------------------------------------------------
+
+    def start_shells(self) -> None:
+        """Start the lesson once the first frame is drawn (its host snapshot is work in a
+        thread that would slow that frame down)."""
+        self.call_after_refresh(self.start_lesson)
+
+    @work(exclusive=True, group="start")
+    async def start_lesson(self) -> None:
+        """Start the lesson's shells, then show the rest of the lesson."""
+        try:
+            await self._start_lesson()
+        finally:
+            await self.lesson_view.mount_rest()
+
+    async def _start_lesson(self) -> None:
+        """Snapshot the host (Docker lessons: if the engine is down, show what `lab doctor`
+        advises), then start one shell per terminal and show it."""
+        learner = self.learner
+        try:
+            await learner.start()
+        except EnvironmentNotReady as exc:
+            from lab.tui.screens.problem import engine_advice, engine_problem
+
+            for n in learner.terminals:
+                self.pane.box(n).waiting(f"No shell: {exc.message}")
+            advice = await asyncio.to_thread(engine_advice, learner, exc)
+            self.app.push_screen(engine_problem(advice), self._after_problem)
+            return
+        except LabError as exc:
+            from lab.tui.screens.problem import ProblemScreen
+
+            self.app.push_screen(ProblemScreen("Cannot start the lesson", str(exc)))
+            return
+        if not self._unsubscribe:
+            self._unsubscribe.append(learner.runner.add_listener(self._on_run_event))
+        if learner.runner.sandboxed:
+            for n in learner.terminals:
+                self.pane.box(n).waiting(f"Starting the sandbox node of term{n}…")
+        for n in learner.terminals:
+            box = self.pane.box(n)
+            if box.view is not None:
+                continue
+            try:
+                session = await learner.terminal(n)
+            except LabError as exc:
+                box.waiting(str(exc))
+                box.problem(f"term{n} has no shell.")
+                continue
+            await box.attach(session)
+
+    def on_terminal_pane_retry(self, message: TerminalPane.Retry) -> None:
+        self.start_lesson()
+
+    def _after_problem(self, answer: str | None) -> None:
+        if answer == "retry":
+            self.start_lesson()
+        elif answer == "quit":
+            self.app.exit()
+
+    def _on_run_event(self, event: RunEvent) -> None:
+        from lab.runner import CheckFinished
+
+        if isinstance(event, CheckFinished):
+            self.lesson_view.step_card(event.step.index).add_check(event.result)
+
+    # -- steps -------------------------------------------------------------------------
+
+    def _current(self) -> Step | Quiz | None:
+        view = self.lesson_view
+        if not 0 <= view.current < len(self.learner.items):
+            return None
+        return self.learner.items[view.current][1]
+
+    def action_run_current(self) -> None:
+        item = self._current()
+        if isinstance(item, Step):
+            self.action_run_step(item.index)
+        elif isinstance(item, Quiz):
+            card = self.lesson_view.cards[self.lesson_view.current]
+            if isinstance(card, QuizCard):
+                card.focus_first()
+
+    def action_run_step(self, index: int) -> None:
+        """Send step `index` to its terminal (Enter, or the card's ▶ link)."""
+        step = self.learner.lesson.steps[index]
+        card = self.lesson_view.step_card(index)
+        self.lesson_view.select(self.lesson_view.index_of(card))
+        if self._busy is not None:
+            self.notify(
+                f"Step {self._busy.index + 1} is still running: wait for it, or press ctrl+c "
+                f"in term{self._busy.terminal}.",
+                severity="warning",
+            )
+            return
+        if not self.learner.started:
+            self.notify("The lesson is not ready yet.", severity="warning")
+            self.start_lesson()
+            return
+        self._busy = step  # now: a second Enter must not start it twice
+        self._run(step)
+
+    @work(group="steps")
+    async def _run(self, step: Step) -> None:
+        from lab.runner import StepResult
+
+        card = self.lesson_view.step_card(step.index)
+        self.pane.show(step.terminal)
+        box = self.pane.box(step.terminal)
+        if box.view is not None and not box.view.session.alive:
+            box.back()  # the runner starts a fresh shell for the step
+        card.set_running()
+        try:
+            if box.view is None:  # its shell could not start before: try again
+                await box.attach(await self.learner.terminal(step.terminal))
+            result = await self.learner.run_step(step)
+        except LabError as exc:
+            result = StepResult("error", message=str(exc))
+        except Exception as exc:  # never a traceback in the learner's face
+            result = StepResult("error", message=f"lab failed to run the step: {exc!r}")
+        finally:
+            self._busy = None
+        card.set_result(result)
+        self._show_progress()
+        if result.ok:
+            if self.lesson_view.cards[self.lesson_view.current] is card:
+                self._move(self.lesson_view.current + 1, center=False)  # the result stays seen
+            self._check_complete()
+        elif result.status != "passed":
+            self.notify(f"Step {step.index + 1}: {result.message or result.status}", timeout=4)
+
+    def _check_complete(self) -> None:
+        tally = self.learner.tally()
+        if tally.complete and not self.learner.progress.completed:
+            from lab.tui.screens.summary import SummaryScreen
+
+            self.learner.progress.mark_completed()
+            summary = SummaryScreen(self.learner.lesson, tally, can_go_back=self.from_picker)
+            self.app.push_screen(summary, self._after_summary)
+
+    def _after_summary(self, answer: str | None) -> None:
+        if answer == "back":
+            self.action_back()
+
+    # -- quizzes -----------------------------------------------------------------------
+
+    @on(QuizCard.Answered)
+    def _answered(self, message: QuizCard.Answered) -> None:
+        card = message.card
+        answer = self.learner.answer(card.quiz, message.choices, message.text)
+        card.show_answer(answer)
+        self.lesson_view.select(self.lesson_view.index_of(card), scroll=False)
+        self._show_progress()
+        self._check_complete()
+
+    @on(QuizCard.Retry)
+    def _retry(self, message: QuizCard.Retry) -> None:
+        self.learner.progress.clear_answer(self.learner.key(message.card.quiz))
+        message.card.show_answer(None)
+        message.card.focus_first()
+        self._show_progress()
+
+    # -- navigation --------------------------------------------------------------------
+
+    @on(StepCard.Selected)
+    def _selected(self, message: StepCard.Selected) -> None:
+        self._move(self.lesson_view.index_of(message.card), scroll=False)
+
+    def _move(self, index: int, *, scroll: bool = True, center: bool = True) -> None:
+        view = self.lesson_view
+        card = view.select(index, scroll=scroll, center=center)
+        if card is not None:
+            self.learner.progress.move_to(self.learner.items[view.current][0])
+
+    def action_next(self) -> None:
+        self._move(self.lesson_view.current + 1)
+
+    def action_previous(self) -> None:
+        self._move(self.lesson_view.current - 1)
+
+    def _current_step_card(self) -> StepCard | None:
+        item = self._current()
+        return self.lesson_view.step_card(item.index) if isinstance(item, Step) else None
+
+    def action_hints(self, index: int | None = None) -> None:
+        card = self._current_step_card() if index is None else self.lesson_view.step_card(index)
+        if card is None or not card.step.hints:
+            self.notify("This step has no hints.", timeout=2)
+            return
+        card.toggle_hints()
+
+    def action_drift(self, index: int | None = None) -> None:
+        card = self._current_step_card() if index is None else self.lesson_view.step_card(index)
+        if card is None or card.result is None or not card.result.drift:
+            self.notify("No output drift to show for this step.", timeout=2)
+            return
+        card.toggle_drift()
+
+    def action_outline(self) -> None:
+        from lab.tui.screens.outline import OutlineScreen
+
+        def jump(heading: int | None) -> None:
+            if heading is not None:
+                self.lesson_view.jump_to_section(heading)
+                self.lesson_view.focus()
+
+        self.app.push_screen(OutlineScreen(self.learner), jump)
+
+    def action_switch_focus(self) -> None:
+        if isinstance(self.focused, TerminalView):
+            self.lesson_view.focus()
+        elif not self.pane.focus_terminal():
+            self.notify("The terminal is not ready yet.", timeout=2)
+
+    def action_next_terminal(self) -> None:
+        self.pane.cycle()
+
+    def action_help(self) -> None:
+        from lab.tui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_back(self) -> None:
+        if self.from_picker:
+            self.dismiss()
+        else:
+            self.lesson_view.focus()
+
+    def action_reset(self) -> None:
+        from lab.tui.screens.confirm import ConfirmScreen
+
+        question = (
+            "Reset this lesson?\n\nThis removes what its steps created on this machine "
+            "(containers, images, files under /etc/docker), its working directory and your "
+            "progress, and starts fresh shells."
+        )
+        self.app.push_screen(ConfirmScreen(question, "Reset"), self._after_confirm)
+
+    def _after_confirm(self, yes: bool | None) -> None:
+        if yes:
+            self._reset()
+
+    @work(exclusive=True, group="reset")
+    async def _reset(self) -> None:
+        self.notify("Resetting the lesson…", timeout=2)
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        report = await self.learner.reset()
+        main = self.query_one("#main")
+        await main.remove_children()
+        await main.mount(self._lesson_view())
+        await main.mount(self._terminal_pane())
+        self.on_mount()
+        done = f"Reset: removed {len(report.removed)} things."
+        if report.failed:
+            failed = "; ".join(report.failed[:3])
+            self.notify(f"{done} Could not undo: {failed}", severity="error", timeout=10)
+        else:
+            self.notify(done, timeout=4)
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+    # -- footer ------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in LESSON_ACTIONS and isinstance(self.focused, TerminalView):
+            return False
+        if action == "back" and not self.from_picker:
+            return False
+        return not (action == "next_terminal" and len(self.learner.terminals) < 2)
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()

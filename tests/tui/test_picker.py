@@ -1,0 +1,73 @@
+"""The course picker: lessons with progress; Enter opens one, Esc comes back; broken ones."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+
+from lab.tui.app import LabApp
+from lab.tui.screens.lesson import LessonScreen
+from lab.tui.screens.picker import PickerScreen
+from lab.tui.screens.problem import ProblemScreen
+from tests.conftest import fixture
+from tests.tui.conftest import wait_for
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def test_open_a_lesson_and_come_back_with_its_progress() -> None:
+    app = LabApp(course=[fixture("run-pass.md"), fixture("quiz-single.md")])
+    async with app.run_test(size=(150, 40)) as pilot:
+        picker = app.screen
+        assert isinstance(picker, PickerScreen)
+        table = picker.query_one(DataTable)
+        assert [str(table.get_row_at(n)[1]) for n in range(2)] == [
+            "Quiz, one answer",
+            "Everything passes",
+        ]
+        await pilot.press("down", "enter")
+        await wait_for(lambda: isinstance(app.screen, LessonScreen), "the lesson")
+        lesson = app.screen
+        assert isinstance(lesson, LessonScreen)
+        await wait_for(lambda: lesson.pane.view(1) is not None, "the terminal")
+        await wait_for(lambda: lesson.learner.started, "the lesson to start")
+        await pilot.press("enter")
+        card = lesson.lesson_view.step_card(0)
+        await wait_for(lambda: card.state == "passed", "the step")
+        await pilot.press("escape")
+        await wait_for(lambda: app.screen is picker, "the picker")
+        assert "1/2" in str(table.get_row_at(1)[4])
+        await wait_for(lambda: not lesson.learner.started, "the lesson's shells to close")
+
+
+async def test_a_broken_lesson_says_where_and_why() -> None:
+    app = LabApp(course=[fixture("bad-term.md")])
+    async with app.run_test(size=(150, 40)) as pilot:
+        await pilot.press("enter")
+        await wait_for(lambda: bool(app.screen.query("#dialog Static")), "the problem")
+        assert isinstance(app.screen, ProblemScreen)
+        text = str(app.screen.query_one("#dialog Static").render())
+        assert "bad-term.md:5: '.term7' is not a terminal" in text
+        assert "hint: runnable fences start with .term1" in text
+
+
+async def test_an_empty_course_says_what_to_do(tmp_path: object) -> None:
+    app = LabApp(course=[tmp_path])  # type: ignore[list-item]
+    async with app.run_test(size=(150, 40)):
+        text = str(app.screen.query_one("#detail").render())
+        assert "No lessons found" in text and "lab open FILE.md" in text
+
+
+def test_parting_notes_name_lessons_that_left_something() -> None:
+    from lab.hoststate import HostState, store
+    from lab.lint import load_lesson
+    from lab.progress import Progress
+    from lab.tui.app import parting_notes
+
+    kept, clean = load_lesson(fixture("hints.md")), load_lesson(fixture("run-pass.md"))
+    store.save(kept.path, HostState(), None, replace=True)
+    assert parting_notes([kept, clean]) == [], "opened, nothing done"
+    Progress(kept.path).mark_verified("step:x")
+    notes = parting_notes([kept, clean])
+    assert notes == [f"{kept.path}: what the lesson created stays for next time; "
+                     f"`lab reset {kept.path}` removes it"]  # fmt: skip

@@ -1,0 +1,79 @@
+"""Quizzes in the lesson screen: answered with keys or the mouse, graded, saved, counted."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Checkbox, Input, RadioButton
+
+from lab.progress import load
+from lab.tui.screens.summary import SummaryScreen
+from lab.tui.widgets.quiz_card import QuizCard
+from tests.conftest import fixture
+from tests.tui.conftest import wait_for
+from tests.tui.lessons import open_lab
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def feedback(card: QuizCard) -> str:
+    return str(card.query_one("#feedback").render())
+
+
+async def test_single_choice_by_keyboard_graded_and_retried() -> None:
+    async with open_lab("quiz-single.md") as lab:
+        card = lab.screen.query_one(QuizCard)
+        await lab.pilot.press("enter")  # the current item is the quiz: Enter goes into it
+        await lab.pilot.press("down", "enter", "tab", "enter")  # pick "5000", check
+        await wait_for(lambda: card.answer is not None, "the answer")
+        assert card.answer is not None and card.answer.correct is True
+        assert "Right!" in feedback(card)
+        assert isinstance(lab.app.screen, SummaryScreen), "the only item: lesson complete"
+        await lab.pilot.press("escape")
+        saved = load(fixture("quiz-single.md"))
+        assert [(a.choices, a.correct) for a in saved.answers.values()] == [((1,), True)]
+        assert saved.completed
+
+        await lab.pilot.click("#retry")
+        assert card.answer is None and not load(fixture("quiz-single.md")).answers
+        await lab.pilot.click(card.query(RadioButton)[0])  # "80"
+        await lab.pilot.click("#submit")
+        await wait_for(lambda: card.answer is not None, "the second answer")
+        assert card.answer is not None and card.answer.correct is False
+        assert "Not quite. The right answer: 5000" in feedback(card)
+        assert "1/1" in str(lab.screen.query_one("#progress").render()), "answered counts"
+
+
+async def test_multiple_choice_with_the_mouse() -> None:
+    async with open_lab("quiz-multiple.md") as lab:
+        card = lab.screen.query_one(QuizCard)
+        await lab.pilot.click("#submit")
+        assert "Pick an answer first." in feedback(card) and card.answer is None
+        await lab.pilot.pause(0.3)  # a button ignores clicks while it shows the last one
+        boxes = card.query(Checkbox)
+        await lab.pilot.click(boxes[0])
+        await lab.pilot.click(boxes[2])
+        await lab.pilot.click("#submit")
+        await wait_for(lambda: card.answer is not None, "the answer")
+        assert card.answer is not None and card.answer.choices == (0, 2)
+        assert card.answer.correct is True
+
+
+async def test_open_question_shows_the_model_answer() -> None:
+    async with open_lab("quiz-open.md") as lab:
+        card = lab.screen.query_one(QuizCard)
+        await lab.pilot.click(Input)
+        await lab.pilot.press(*"the layer goes away", "enter")
+        await wait_for(lambda: card.answer is not None, "the answer")
+        assert card.answer is not None and card.answer.correct is None
+        assert "writable layer is lost" in feedback(card)
+        assert load(fixture("quiz-open.md")).answers  # saved
+
+
+async def test_answers_come_back_when_reopened() -> None:
+    async with open_lab("quiz-single.md") as lab:
+        await lab.pilot.press("enter", "down", "down", "enter", "tab", "enter")  # "443"
+        await wait_for(lambda: lab.screen.query_one(QuizCard).answer is not None, "answer")
+    async with open_lab("quiz-single.md") as lab:
+        card = lab.screen.query_one(QuizCard)
+        assert card.answer is not None and card.answer.choices == (2,)
+        assert card.query(RadioButton)[2].value and "Not quite" in feedback(card)
