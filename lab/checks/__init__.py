@@ -1,15 +1,56 @@
-"""Docker-aware assertions (images, containers, ports, registries, HTTP, files): a headless core."""
+"""Docker-aware assertions (images, containers, ports, registries, HTTP, files): a headless core.
 
-from lab.checks.assertions import ASSERTIONS, Assertion
-from lab.checks.containers import container_absent, container_exists, container_running
-from lab.checks.engine import connect
-from lab.checks.files import file_contains, file_exists
-from lab.checks.images import image_absent, image_present
-from lab.checks.ports import port_answering, port_published
-from lab.checks.reference import Reference, parse_reference
-from lab.checks.registry import Manifest, RegistryClient, RegistryError
-from lab.checks.remote import http_status, registry_has
-from lab.checks.verdict import Verdict
+Names are imported on first use (PEP 562), so that `lab` commands that never talk to the
+engine do not pay for importing the docker SDK.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lab.checks.assertions import ASSERTIONS, Assertion
+    from lab.checks.containers import container_absent, container_exists, container_running
+    from lab.checks.engine import connect
+    from lab.checks.files import file_contains, file_exists
+    from lab.checks.images import image_absent, image_present
+    from lab.checks.ports import port_answering, port_published
+    from lab.checks.reference import Reference, parse_reference
+    from lab.checks.registry import Manifest, RegistryClient, RegistryError
+    from lab.checks.remote import http_status, registry_has
+    from lab.checks.verdict import Verdict
+
+_HOMES = {
+    "ASSERTIONS": "assertions",
+    "Assertion": "assertions",
+    "container_absent": "containers",
+    "container_exists": "containers",
+    "container_running": "containers",
+    "connect": "engine",
+    "file_contains": "files",
+    "file_exists": "files",
+    "image_absent": "images",
+    "image_present": "images",
+    "port_answering": "ports",
+    "port_published": "ports",
+    "Reference": "reference",
+    "parse_reference": "reference",
+    "Manifest": "registry",
+    "RegistryClient": "registry",
+    "RegistryError": "registry",
+    "http_status": "remote",
+    "registry_has": "remote",
+    "Verdict": "verdict",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'lab.checks' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"lab.checks.{home}"), name)
+
 
 __all__ = [
     "ASSERTIONS",

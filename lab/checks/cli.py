@@ -8,11 +8,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from lab.checks.containers import container_absent, container_exists, container_running
-from lab.checks.files import file_contains, file_exists
-from lab.checks.images import image_absent, image_present
-from lab.checks.ports import port_answering, port_published
-from lab.checks.remote import http_status, registry_has
 from lab.checks.verdict import Verdict
 from lab.errors import UsageError
 from lab.status import ExitStatus
@@ -138,48 +133,70 @@ def _port_number(text: str) -> int:
 
 
 def _image_present(args: argparse.Namespace) -> Verdict:
+    from lab.checks.images import image_present
+
     return image_present(args.ref, args.digest)
 
 
 def _image_absent(args: argparse.Namespace) -> Verdict:
+    from lab.checks.images import image_absent
+
     return image_absent(args.ref)
 
 
 def _container_running(args: argparse.Namespace) -> Verdict:
+    from lab.checks.containers import container_running
+
     return container_running(args.name)
 
 
 def _container_exists(args: argparse.Namespace) -> Verdict:
+    from lab.checks.containers import container_exists
+
     return container_exists(args.name)
 
 
 def _container_absent(args: argparse.Namespace) -> Verdict:
+    from lab.checks.containers import container_absent
+
     return container_absent(args.name)
 
 
 def _published(args: argparse.Namespace) -> Verdict:
+    from lab.checks.ports import port_published
+
     return port_published(args.container, args.port, answering=not args.no_answer)
 
 
 def _answering(args: argparse.Namespace) -> Verdict:
+    from lab.checks.ports import port_answering
+
     return port_answering(args.host, args.port)
 
 
 def _registry_has(args: argparse.Namespace) -> Verdict:
+    from lab.checks.remote import registry_has
+
     user, password = _credentials(args)
     return registry_has(args.ref, args.digest, ca=args.ca, user=user, password=password)
 
 
 def _http_status(args: argparse.Namespace) -> Verdict:
+    from lab.checks.remote import http_status
+
     user, password = _credentials(args)
     return http_status(args.url, args.status, ca=args.ca, user=user, password=password)
 
 
 def _file_exists(args: argparse.Namespace) -> Verdict:
+    from lab.checks.files import file_exists
+
     return file_exists(args.path)
 
 
 def _file_contains(args: argparse.Namespace) -> Verdict:
+    from lab.checks.files import file_contains
+
     return file_contains(args.path, args.text)
 
 

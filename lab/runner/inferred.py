@@ -12,16 +12,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from lab.checks import (
-    container_absent,
-    container_running,
-    file_exists,
-    image_absent,
-    image_present,
-    port_published,
-    registry_has,
-)
-from lab.checks.containers import find_container
 from lab.checks.reference import parse_reference
 from lab.checks.verdict import Verdict
 from lab.dockercmd import (
@@ -64,6 +54,14 @@ class InferredCheck:
     """Runs the assertion (blocking: call it in a worker thread)."""
 
 
+def _a(name: str) -> Callable[..., Verdict]:
+    """An assertion of lab.checks, imported on first use (it brings the docker SDK)."""
+    import lab.checks
+
+    assertion: Callable[..., Verdict] = getattr(lab.checks, name)
+    return assertion
+
+
 def _docker_credentials(host: str, config: Path | None = None) -> tuple[str | None, str | None]:
     """User and password `docker login HOST` stored in ~/.docker/config.json (or config)."""
     if config is None:
@@ -83,6 +81,12 @@ def _docker_credentials(host: str, config: Path | None = None) -> tuple[str | No
     return None, None
 
 
+def _find_container(client: Any, name: str) -> Any:
+    from lab.checks.containers import find_container
+
+    return find_container(client, name)
+
+
 def _registry_check(
     ref: str, digest: str | None, locate: Locate = Path, home: str | None = None
 ) -> Callable[[], Verdict]:
@@ -91,7 +95,7 @@ def _registry_check(
         ca = locate(str(CERTS_D / host / "ca.crt"))
         config = locate(f"{home}/.docker/config.json") if home is not None else None
         user, password = _docker_credentials(host, config)
-        return registry_has(
+        return _a("registry_has")(
             ref, digest, ca=ca if ca.is_file() else None, user=user, password=password
         )
 
@@ -116,7 +120,7 @@ def _with_tag(ref: str) -> str:
 def _running_or_gone(engine: Engine, name: str, verb: str) -> Callable[[], Verdict]:
     def verify() -> Verdict:
         client = engine()
-        container = find_container(client, name)
+        container = _find_container(client, name)
         if container is None:
             return Verdict(True, f"container '{name}' is gone")
         container.reload()
@@ -202,36 +206,40 @@ def infer_checks(
             digest = pull_lines[pulls] if pulls < len(pull_lines) else None
             pulls += 1
             label = f"image {ref} is present" + (f" with {digest}" if digest else "")
-            images[ref] = InferredCheck(label, _engine_check(engine, image_present, ref, digest))
+            images[ref] = InferredCheck(
+                label, _engine_check(engine, _a("image_present"), ref, digest)
+            )
         elif isinstance(action, DockerTag):
             ref = _with_tag(action.target)
             images[ref] = InferredCheck(
-                f"image {ref} is present", _engine_check(engine, image_present, ref)
+                f"image {ref} is present", _engine_check(engine, _a("image_present"), ref)
             )
         elif isinstance(action, DockerRmi):
             for ref in map(_with_tag, action.refs):
                 images[ref] = InferredCheck(
-                    f"image {ref} is gone", _engine_check(engine, image_absent, ref)
+                    f"image {ref} is gone", _engine_check(engine, _a("image_absent"), ref)
                 )
         elif isinstance(action, DockerRun) and action.detached and not action.remove:
             name = action.name or container_id(output)
             if name is None:
                 continue
             containers[name] = InferredCheck(
-                f"container {name} is running", _engine_check(engine, container_running, name)
+                f"container {name} is running",
+                _engine_check(engine, _a("container_running"), name),
             )
             for port in action.ports:
                 if port.protocol == "tcp":
                     key = f"{name}:{port.container_port}"
                     containers[key] = InferredCheck(
                         f"container {name} publishes port {port.container_port} and it answers",
-                        _engine_check(engine, port_published, name, port.container_port),
+                        _engine_check(engine, _a("port_published"), name, port.container_port),
                     )
         elif isinstance(action, DockerRm):
             for name in action.names:
                 _forget_ports(containers, name)
                 containers[name] = InferredCheck(
-                    f"container {name} is gone", _engine_check(engine, container_absent, name)
+                    f"container {name} is gone",
+                    _engine_check(engine, _a("container_absent"), name),
                 )
         elif isinstance(action, DockerStop):
             for name in action.names:
@@ -262,7 +270,7 @@ def _expand_home(path: str, home: str | None) -> str:
 
 def _dir_check(target: Path) -> Callable[[], Verdict]:
     def verify() -> Verdict:
-        return file_exists(target)
+        return _a("file_exists")(target)
 
     return verify
 

@@ -17,7 +17,6 @@ from typing import Any
 
 from lab.ansi import ANSI
 from lab.applinks import resolve_app_link
-from lab.checks import connect
 from lab.checks.verdict import Verdict
 from lab.doctor import lesson_needs
 from lab.errors import LabError, ShellError
@@ -61,6 +60,8 @@ ShellFactory = Callable[[int, Path, dict[str, str]], ShellSession]
 
 
 def _default_engine() -> Any:
+    from lab.checks.engine import connect  # the docker SDK: only when an engine is needed
+
     return connect()
 
 
