@@ -18,6 +18,8 @@ PROGRESS_LINE = re.compile(r"^[.+*o]{3,}$")
 # Ordered: the first rules replace the longest, most specific tokens.
 VARYING: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}"), "<bcrypt>"),
+    (re.compile(r"SWMTKN-1-[0-9a-z]+-[0-9a-z]+"), "<swarm token>"),
+    (re.compile(r"\b[0-9a-z]{25}\b"), "<swarm id>"),
     (re.compile(r"sha256:[0-9a-f]{64}"), "<digest>"),
     (re.compile(r"\b[0-9a-f]{64}\b"), "<id>"),
     (re.compile(r"\b[0-9a-f]{12}\b"), "<id>"),

@@ -52,3 +52,17 @@ def test_progress_lines_redrawn_with_cr_keep_last_frame() -> None:
 
 def test_openssl_key_progress_is_noise() -> None:
     assert normalise(".+..+++++*...+\n-----\n") == ["-----"]
+
+
+def test_swarm_ids_tokens_and_addresses() -> None:
+    want = (
+        "Swarm initialized: current node (6dlewb50pj2y66q4zi3egnwbi) is now a manager.\n"
+        "    docker swarm join --token SWMTKN-1-1wxyoueqgpcrc4xk2t3ec7n1poy75g4kowmwz64p7ulqx611ih"
+        "-68pazn0mj8p4p4lnuf4ctp8xy 10.0.0.5:2377\n"
+    )
+    got = (
+        "Swarm initialized: current node (mlw73y5a8hghipaxbg6gzhp3h) is now a manager.\n"
+        "    docker swarm join --token SWMTKN-1-3lljvwqetwj430t85h5kqhbnuasjgvjy5s3gk7eyhypwt9uiay"
+        "-61emb05tqjh1tepk0zcqbqi4e 192.168.144.2:2377\n"
+    )
+    assert drift(want, got) is None
