@@ -253,10 +253,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     """`lab reset LESSON... [--yes]`: undo what a lesson session added to this machine."""
-    import shutil
-
     from lab.checks.engine import connect
-    from lab.hoststate import CleanupReport, restore, store
+    from lab.hoststate import CleanupReport, store
+    from lab.hoststate.reset import reset_recorded
     from lab.hoststate.restore import restore_engine
 
     status = ExitStatus.OK
@@ -282,10 +281,9 @@ def cmd_reset(args: argparse.Namespace) -> int:
             if input("Remove and restore all of this? [y/N] ").strip().lower() not in ("y", "yes"):
                 _out(sys.stdout, f"{raw}: nothing changed")
                 continue
-        report = restore(connect, record.before)
-        if record.workspace and Path(record.workspace).exists():
-            shutil.rmtree(record.workspace, ignore_errors=True)
-            report.removed.append(f"workspace {record.workspace}")
+        report = reset_recorded(path, connect)
+        if report is None:
+            continue  # reset meanwhile by someone else
         for item in report.removed:
             _out(sys.stdout, f"{raw}: removed {item}")
         for item in report.restored:
@@ -293,7 +291,6 @@ def cmd_reset(args: argparse.Namespace) -> int:
         for item in report.failed:
             _out(sys.stdout, f"{raw}: could not undo {item}")
         if report.ok:
-            store.forget(path)
             _out(sys.stdout, f"{raw}: reset done")
         else:
             status = ExitStatus.FAILED

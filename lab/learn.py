@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from lab import progress
 from lab.errors import ShellError
-from lab.hoststate import CleanupReport, restore, store
+from lab.hoststate import CleanupReport
+from lab.hoststate.reset import reset_recorded
 from lab.model import Lesson, Quiz, Step
 from lab.progress import Progress, QuizAnswer
 from lab.shell import ShellSession
@@ -43,16 +44,11 @@ def _default_engine() -> Any:
 def reset_lesson(lesson_path: Path, engine: Engine | None = None) -> CleanupReport:
     """What `lab reset` does, plus progress: remove what the lesson's session created on the
     host (from its recorded snapshot), its workspace and the learner's progress."""
-    report = CleanupReport()
-    record = store.load(lesson_path)
-    if record is not None:
-        report = restore(engine or _default_engine, record.before)
-    for raw in {workspace_dir(lesson_path), *([record.workspace] if record else [])}:
-        if raw and Path(raw).exists():
-            shutil.rmtree(raw, ignore_errors=True)
-            report.removed.append(f"workspace {raw}")
-    if report.ok:
-        store.forget(lesson_path)
+    report = reset_recorded(lesson_path, engine or _default_engine) or CleanupReport()
+    workspace = workspace_dir(lesson_path)
+    if workspace.exists():
+        shutil.rmtree(workspace, ignore_errors=True)
+        report.removed.append(f"workspace {workspace}")
     progress.forget(lesson_path)
     return report
 
