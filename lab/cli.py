@@ -80,6 +80,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not entries:
         _out(sys.stdout, "no lessons found")
         return ExitStatus.OK
+    width = max((len(e.lesson.title) for e in entries if e.lesson), default=20)
     for n, entry in enumerate(entries, 1):
         if entry.lesson is None:
             _out(sys.stdout, f"{n:>2}. {entry.path}  (cannot be read: {entry.error})")
@@ -89,7 +90,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         steps = len(entry.lesson.steps)
         _out(
             sys.stdout,
-            f"{n:>2}. {entry.lesson.title:<50} {estimate:>8}  {steps:>2} steps  {entry.path}",
+            f"{n:>2}. {entry.lesson.title:<{width}} {estimate:>8}  {steps:>2} steps  {entry.path}",
         )
     return ExitStatus.OK
 

@@ -22,7 +22,7 @@ def test_course_is_lint_clean() -> None:
     r = run_lab("lint", str(LESSONS))
     assert r.status == ExitStatus.OK, r.stdout
     assert r.stdout == ""
-    assert "4 files checked: 0 error(s), 0 warning(s)" in r.stderr
+    assert "5 files checked: 0 error(s), 0 warning(s)" in r.stderr
 
 
 def test_list_shows_the_course_in_order_with_estimates() -> None:
@@ -35,6 +35,7 @@ def test_list_shows_the_course_in_order_with_estimates() -> None:
             ("part 2: HTTPS", 20),
             ("part 3: basic", 20),
             ("part 4: a pull-through cache", 15),
+            ("part 5: an engine that pulls", 15),
         ]
     ):
         assert part in lines[n] and f"~{minutes} min" in lines[n], lines[n]
@@ -65,7 +66,7 @@ def test_every_part_runs_green_with_every_written_check(
     report = tmp_path / "course.json"
     r = run_lab("run", str(LESSONS), "--json", str(report), "--junit", str(tmp_path / "c.xml"))
     assert r.status == ExitStatus.OK, r.stdout + r.stderr
-    assert "4/4 lessons passed" in r.stdout and "total time" in r.stdout
+    assert "5/5 lessons passed" in r.stdout and "total time" in r.stdout
     data = json.loads(report.read_text())
     for lesson in data["lessons"]:
         written = sum(len(s.checks) for s in read_lesson(lesson["path"]).steps)
