@@ -191,6 +191,7 @@ async def test_engine_down_shows_the_doctors_advice(
         text = str(app.screen.query_one("#dialog Static").render())
         assert "cannot reach the Docker engine" in text and "lab doctor" in text
         assert "hint:" in text
+        await wait_for(lambda: bool(app.screen.query("#read")), "the dialog's buttons", 20)
         await pilot.click("#read")
         await pilot.press("enter")  # a step cannot run: the advice comes again
         await wait_for(lambda: isinstance(app.screen, ProblemScreen), "the problem again", 20)
