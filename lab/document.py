@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from markdown_it.token import Token
@@ -26,6 +27,8 @@ class Prose:
     """Line of its first block."""
     heading: int | None = None
     """Index into `lesson.headings` when the chunk starts with that heading."""
+    source: str = ""
+    """The Markdown as written (for pointing app links at sandbox nodes later)."""
 
 
 @dataclass(frozen=True)
@@ -57,19 +60,21 @@ def _block_end(tokens: list[Token], i: int) -> int:
     return j
 
 
-def _app_link(match: re.Match[str]) -> str:
-    attrs = dict(ATTR.findall(match.group("attrs")))
-    port = attrs.get("port", "")
-    if not port.isdigit():
-        return match.group("text")
-    return f"[{match.group('text')}](http://localhost:{port})"
+def clean_markdown(text: str, hosts: Mapping[int, str] | None = None) -> str:
+    """Markdown for a terminal: app links point at their terminal's host (hosts: terminal ->
+    address of its sandbox node; localhost otherwise), attribute lists dropped (a line
+    that held only an attribute list goes)."""
 
+    def app_link(match: re.Match[str]) -> str:
+        attrs = dict(ATTR.findall(match.group("attrs")))
+        port, term = attrs.get("port", ""), attrs.get("term", "").removeprefix(".term")
+        if not port.isdigit():
+            return match.group("text")
+        host = (hosts or {}).get(int(term), "localhost") if term.isdigit() else "localhost"
+        return f"[{match.group('text')}](http://{host}:{port})"
 
-def clean_markdown(text: str) -> str:
-    """Markdown for a terminal: app links point at localhost, attribute lists dropped
-    (a line that held only an attribute list goes)."""
     kept = []
-    for raw in APP_LINK.sub(_app_link, text).split("\n"):
+    for raw in APP_LINK.sub(app_link, text).split("\n"):
         line = IAL.sub("", raw)
         if line.strip() or not raw.strip():
             kept.append(line)
@@ -103,9 +108,10 @@ def lesson_blocks(lesson: Lesson) -> list[Block]:
     def flush() -> None:
         if chunk:
             start, end = chunk[0][0], chunk[-1][1]
-            text = clean_markdown("\n".join(lines[start:end])).strip("\n")
+            source = "\n".join(lines[start:end])
+            text = clean_markdown(source).strip("\n")
             if text.strip():
-                blocks.append(Prose(text, start + 1, headings.get(start + 1)))
+                blocks.append(Prose(text, start + 1, headings.get(start + 1), source))
             chunk.clear()
 
     i = 0

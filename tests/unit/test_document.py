@@ -47,3 +47,14 @@ def test_quiz_markup_is_not_prose() -> None:
 def test_app_links_point_at_localhost_and_attribute_lists_go() -> None:
     text = 'Open [the page](/){:data-term=".term2"}{:data-port="8080"} now.\n{: .note}\n'
     assert clean_markdown(text) == "Open [the page](http://localhost:8080) now.\n"
+
+
+def test_app_links_point_at_their_terminals_node() -> None:
+    from lab.document import clean_markdown
+
+    text = 'Open [the app](/){:data-term=".term2"}{:data-port="8080"} now.'
+    assert clean_markdown(text) == "Open [the app](http://localhost:8080) now."
+    assert (
+        clean_markdown(text, {2: "192.168.5.3"}) == "Open [the app](http://192.168.5.3:8080) now."
+    )
+    assert clean_markdown(text, {1: "192.168.5.2"}) == "Open [the app](http://localhost:8080) now."

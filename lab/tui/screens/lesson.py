@@ -18,6 +18,7 @@ from lab.learn import LearnerSession
 from lab.model import Quiz, Step
 from lab.tui.widgets.header import LabHeader
 from lab.tui.widgets.lesson_view import LessonView
+from lab.tui.widgets.prose import ProseBlock
 from lab.tui.widgets.quiz_card import QuizCard
 from lab.tui.widgets.step_card import StepCard
 from lab.tui.widgets.terminal import TerminalView
@@ -173,9 +174,14 @@ class LessonScreen(Screen[None]):
 
     def _on_run_event(self, event: RunEvent) -> None:
         from lab.runner import CheckFinished
+        from lab.runner.events import SandboxReady
 
         if isinstance(event, CheckFinished):
             self.lesson_view.step_card(event.step.index).add_check(event.result)
+        elif isinstance(event, SandboxReady):  # app links now open on the nodes
+            hosts = {node.terminal: node.address for node in event.nodes}
+            for block in self.lesson_view.query(ProseBlock):
+                block.point_app_links(hosts)
 
     # -- steps -------------------------------------------------------------------------
 

@@ -60,7 +60,7 @@ class LessonView(VerticalScroll, can_focus=True):
         for block in lesson_blocks(learner.lesson):
             widget: Widget
             if isinstance(block, Prose):
-                widget = ProseBlock(block.text)
+                widget = ProseBlock(block.text, block.source)
                 if block.heading is not None:
                     self.sections[block.heading] = widget
             elif isinstance(block, StepBlock):

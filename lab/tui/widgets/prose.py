@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import ClassVar
 
 from markdown_it.token import Token
 from rich.markdown import Heading, Markdown
 from rich.text import Text
 from textual.widgets import Static
+
+from lab.document import clean_markdown
 
 FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -73,10 +76,20 @@ class ProseBlock(Static):
     ProseBlock { margin: 0 2 1 2; height: auto; }
     """
 
-    def __init__(self, markdown: str) -> None:
+    def __init__(self, markdown: str, source: str = "") -> None:
         super().__init__()
         self.markdown = plain_fences(markdown)
+        self.source = source
+        """The Markdown as written: app links are pointed again once sandbox nodes are up."""
 
     def on_mount(self) -> None:
         accent = self.app.theme_variables.get("accent", "yellow")
         self.update(_Markdown(self.markdown, accent))
+
+    def point_app_links(self, hosts: Mapping[int, str]) -> None:
+        """Point the block's app links at the sandbox nodes that serve them."""
+        if not self.source or "data-port" not in self.source:
+            return
+        self.markdown = plain_fences(clean_markdown(self.source, hosts).strip("\n"))
+        if self.is_mounted:
+            self.on_mount()
