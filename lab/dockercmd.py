@@ -328,6 +328,13 @@ def read_commands(block: str) -> CommandFacts:
     return CommandFacts(tuple(actions))
 
 
+def with_tag(ref: str) -> str:
+    """An image reference with its tag spelled out (`latest` when it names none)."""
+    if "@" in ref:
+        return ref
+    return ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
+
+
 def push_digests(output: str) -> list[tuple[str, str]]:
     """`TAG: digest: sha256:... size: N` lines of `docker push` output, in order."""
     return [(m.group("tag"), m.group("digest")) for m in _PUSH_DIGEST.finditer(plain(output))]

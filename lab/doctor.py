@@ -9,7 +9,16 @@ import socket
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lab.dockercmd import DockerPull, DockerPush, DockerRmi, DockerRun, DockerTag, read_commands
+from lab.checks.reference import is_registry_host
+from lab.dockercmd import (
+    DockerPull,
+    DockerPush,
+    DockerRmi,
+    DockerRun,
+    DockerTag,
+    read_commands,
+    with_tag,
+)
 from lab.model import Lesson
 
 MIN_FREE_BYTES = 2 * 1024**3
@@ -66,17 +75,8 @@ class Diagnosis:
 
 
 def _registry_host(ref: str) -> str | None:
-    first = ref.split("/", 1)[0]
-    if "/" in ref and ("." in first or ":" in first or first == "localhost"):
-        return first
-    return None
-
-
-def _with_tag(ref: str) -> str:
-    if "@" in ref:
-        return ref
-    last = ref.rsplit("/", 1)[-1]
-    return ref if ":" in last else f"{ref}:latest"
+    first, slash, _ = ref.partition("/")
+    return first if slash and is_registry_host(first) else None
 
 
 def lesson_needs(lesson: Lesson) -> LessonNeeds:
@@ -93,13 +93,13 @@ def lesson_needs(lesson: Lesson) -> LessonNeeds:
             uses_docker = True
         for action in read_commands(step.command).actions:
             if isinstance(action, DockerRmi):
-                removes += [_with_tag(r) for r in action.refs if "$" not in r]
+                removes += [with_tag(r) for r in action.refs if "$" not in r]
             if isinstance(action, DockerTag):
-                made.add(_with_tag(action.target))
+                made.add(with_tag(action.target))
             elif isinstance(action, DockerPush):
-                made.add(_with_tag(action.ref))
+                made.add(with_tag(action.ref))
             elif isinstance(action, DockerPull | DockerRun):
-                ref = _with_tag(action.image if isinstance(action, DockerRun) else action.ref)
+                ref = with_tag(action.image if isinstance(action, DockerRun) else action.ref)
                 host = _registry_host(ref)
                 local = host is not None and host.split(":")[0] in ("localhost", "127.0.0.1")
                 if ref not in made and ref not in images and not local and "$" not in ref:

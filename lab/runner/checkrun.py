@@ -13,17 +13,10 @@ from pathlib import Path
 from lab.model import Check
 from lab.runner.events import CheckResult
 from lab.shell import ShellSession
+from lab.shell.capture import redact
 
 OUTPUT_LIMIT = 64 * 1024
 """Bytes of a check's output kept for reports."""
-
-
-def redact(text: str, secrets: Sequence[str]) -> str:
-    """Replace every secret in text with asterisks."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "******")
-    return text
 
 
 async def run_check_process(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from lab.ansi import ANSI
+from lab.ansi import plain
 
 # Lines about single layers: their IDs, count and order vary run to run.
 LAYER_LINE = re.compile(
@@ -45,8 +45,8 @@ VARYING: list[tuple[re.Pattern[str], str]] = [
 def _clean_lines(text: str) -> list[str]:
     """Lines as a reader sees them: no escapes, last frame of CR redraws, no blank lines."""
     lines = []
-    for raw in ANSI.sub("", text).replace("\r\n", "\n").split("\n"):
-        line = raw.split("\r")[-1].rstrip()  # progress bars redraw with CR: keep the last frame
+    for raw in plain(text).split("\n"):  # progress bars redraw with CR: the last frame
+        line = raw.rstrip()
         if (
             line.strip()
             and not LAYER_LINE.match(line.strip())

@@ -29,6 +29,7 @@ from lab.dockercmd import (
     pull_digests,
     push_digests,
     read_commands,
+    with_tag,
 )
 from lab.errors import LabError
 
@@ -111,12 +112,6 @@ def _engine_check(
     return verify
 
 
-def _with_tag(ref: str) -> str:
-    if "@" in ref:
-        return ref
-    return ref if ":" in ref.rsplit("/", 1)[-1] else f"{ref}:latest"
-
-
 def _running_or_gone(engine: Engine, name: str, verb: str) -> Callable[[], Verdict]:
     def verify() -> Verdict:
         client = engine()
@@ -189,7 +184,7 @@ def infer_checks(
         if action is None:
             continue
         if isinstance(action, DockerPush):
-            ref = _with_tag(action.ref)
+            ref = with_tag(action.ref)
             try:
                 tag = parse_reference(ref).tag
             except LabError:
@@ -202,7 +197,7 @@ def infer_checks(
             label = f"registry serves {ref}" + (f" as {digest}" if digest else "")
             pushes[ref] = InferredCheck(label, _registry_check(ref, digest, locate, home))
         elif isinstance(action, DockerPull):
-            ref = _with_tag(action.ref)
+            ref = with_tag(action.ref)
             digest = pull_lines[pulls] if pulls < len(pull_lines) else None
             pulls += 1
             label = f"image {ref} is present" + (f" with {digest}" if digest else "")
@@ -210,12 +205,12 @@ def infer_checks(
                 label, _engine_check(engine, _a("image_present"), ref, digest)
             )
         elif isinstance(action, DockerTag):
-            ref = _with_tag(action.target)
+            ref = with_tag(action.target)
             images[ref] = InferredCheck(
                 f"image {ref} is present", _engine_check(engine, _a("image_present"), ref)
             )
         elif isinstance(action, DockerRmi):
-            for ref in map(_with_tag, action.refs):
+            for ref in map(with_tag, action.refs):
                 images[ref] = InferredCheck(
                     f"image {ref} is gone", _engine_check(engine, _a("image_absent"), ref)
                 )
@@ -308,7 +303,7 @@ def explain_failure(
     for raw in read_commands(command).actions:
         action = _expanded(raw, variables or {})
         if isinstance(action, DockerPull):
-            ref = _with_tag(action.ref)
+            ref = with_tag(action.ref)
             try:
                 registry = parse_reference(ref).registry
             except LabError:

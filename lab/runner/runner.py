@@ -23,7 +23,7 @@ from lab.errors import LabError, ShellError
 from lab.hoststate import CleanupReport, HostState, restore, store, take_snapshot
 from lab.model import AppLink, Lesson, Step
 from lab.runner.answers import StepAnswerer
-from lab.runner.checkrun import redact, run_check_in_session, run_check_process
+from lab.runner.checkrun import run_check_in_session, run_check_process
 from lab.runner.drift import drift
 from lab.runner.events import (
     CheckFinished,
@@ -48,6 +48,7 @@ from lab.runner.inferred import (
 from lab.runner.shim import LabShim
 from lab.sandbox import Node, Sandbox
 from lab.shell import CommandResult, ShellSession
+from lab.shell.capture import redact
 
 DEFAULT_TIMEOUT = 300.0
 """Seconds a step may take when neither the step, the lesson nor the command line says."""
@@ -172,10 +173,11 @@ class LessonRunner:
         # In a sandbox, steps and checks only reach the nodes (their files, network and inner
         # engine); the host's engine objects and /etc/docker are not the lesson's to touch, and
         # the nodes are removed by their labels: no snapshot of the host is needed.
-        if lesson_needs(self.lesson).uses_docker and not self.sandboxed:
+        needs = lesson_needs(self.lesson)
+        if needs.uses_docker and not self.sandboxed:
             self._before = take_snapshot(
                 self.engine(),
-                keep_images=lesson_needs(self.lesson).removes_images,
+                keep_images=needs.removes_images,
                 keep_dir=store.images_dir(self.lesson.path),
             )
         if self.options.workspace is not None:
