@@ -1,5 +1,5 @@
 """Entry point for `python -m lab`."""
 
-from lab.cli import main
+from lab.cli import entry
 
-raise SystemExit(main())
+entry()

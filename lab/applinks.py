@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from lab.checks.remote import http_status
 from lab.checks.verdict import Verdict
 from lab.errors import UsageError
 from lab.model import AppLink, Lesson
@@ -46,6 +45,7 @@ def check_app_link(
     A sandboxed lesson's app is looked for on its running nodes (a TUI session, or a
     `lab run --keep`); engine gives the host's docker client."""
     from lab.checks.engine import connect
+    from lab.checks.remote import http_status
     from lab.sandbox import find_nodes
 
     link = app_link(lesson, number)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import contextlib
 import json
+import os
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from lab import __version__
+from lab import __version__, startup
 from lab.checks.cli import add_parser as add_assert_parser
 from lab.errors import EnvironmentNotReady, LabError, LessonError, UsageError
 from lab.status import ExitStatus
@@ -355,6 +359,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(COMMANDS)
     args = parser.parse_args(argv)
     func: Command = getattr(args, "func", cmd_home)
+    if func is not cmd_run:  # `lab run` says so itself, once its modules are loaded
+        startup.started()
     try:
         return int(func(args))
     except KeyboardInterrupt:
@@ -374,3 +380,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitStatus.FAILED
     except BrokenPipeError:
         return ExitStatus.OK
+
+
+def entry() -> None:
+    """The `lab` command: main(), then a quick exit.
+
+    What matters at exit is done here explicitly: standard streams flushed and atexit
+    handlers run (temporary directories, logging). The interpreter's own teardown of every
+    module and object, about 40 ms after a `lab run` on the machines we measure, is skipped.
+    When a worker thread is still alive, the normal exit waits for it as usual."""
+    startup.pause()
+    try:
+        status = main()
+    except SystemExit as exc:  # argparse's --help and usage errors
+        code = exc.code
+        status = code if isinstance(code, int) else (0 if code is None else 1)
+        if not isinstance(code, int | None):
+            sys.stderr.write(f"{code}\n")
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(BrokenPipeError, ValueError):  # closed: nothing more to show
+            stream.flush()
+    main_thread = threading.main_thread()
+    if any(t is not main_thread and not t.daemon for t in threading.enumerate()):
+        sys.exit(status)
+    atexit._run_exitfuncs()
+    os._exit(status)

@@ -6,7 +6,10 @@ import contextlib
 import errno
 import shutil
 import socket
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Literal
 
 from lab.checks.reference import is_registry_host
@@ -19,6 +22,7 @@ from lab.dockercmd import (
     read_commands,
     with_tag,
 )
+from lab.engineapi import Engine, EngineRequestError, SDKEngine, as_api, connect_api, path_of
 from lab.model import Lesson
 
 MIN_FREE_BYTES = 2 * 1024**3
@@ -125,10 +129,10 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def check_engine(client: Any, diagnosis: Diagnosis) -> None:
+def check_engine(engine: Engine, diagnosis: Diagnosis) -> None:
     """Versions and free disk of a reachable engine."""
-    version = client.version()
-    info = client.info()
+    version = engine.get("/version")
+    info = engine.get("/info")
     diagnosis.add(
         "ok",
         f"Docker engine {version.get('Version', '?')} (API {version.get('ApiVersion', '?')}), "
@@ -149,46 +153,116 @@ def check_engine(client: Any, diagnosis: Diagnosis) -> None:
         )
 
 
+def _availability(engine: Engine, ref: str) -> tuple[str | None, str]:
+    """("is present" | "can be pulled", "") or (None, why it cannot be pulled)."""
+    try:
+        engine.get(path_of("/images/{}/json", ref))
+    except EngineRequestError:
+        pass
+    else:
+        return "is present", ""
+    try:
+        engine.get(path_of("/distribution/{}/json", ref))
+    except EngineRequestError as exc:
+        refused = exc.explanation
+    else:
+        return "can be pulled", ""
+    if isinstance(engine, SDKEngine):
+        return None, refused
+    # The docker SDK sends the credentials of `docker login` (the CLI's config) with the
+    # question; ask again through it before saying no (only on this rare path: it is slow
+    # to load).
+    from lab.checks.engine import connect
+
+    try:
+        connect().api.inspect_distribution(ref)
+    except Exception as exc:
+        return None, str(getattr(exc, "explanation", None) or refused)
+    return "can be pulled", ""
+
+
+def image_availability(engine: Engine, refs: Sequence[str]) -> list[tuple[str | None, str]]:
+    """_availability of each image, asked side by side (asking a registry takes a while)."""
+    if len(refs) < 2:
+        return [_availability(engine, ref) for ref in refs]
+    with ThreadPoolExecutor(max_workers=min(8, len(refs))) as pool:
+        return list(pool.map(partial(_availability, engine), refs))
+
+
+@dataclass(frozen=True)
+class _Container:
+    name: str
+    status: str
+    image: str
+    host_ports: tuple[int, ...]
+
+
+def _containers(engine: Engine, *, ports: bool) -> list[_Container]:
+    """Every container (with the host ports it publishes when ports: an inspect each)."""
+    listed = engine.get("/containers/json", all="1")
+
+    def one(summary: dict[str, Any]) -> _Container | None:
+        names = summary.get("Names") or ["/" + summary.get("Id", "?")[:12]]
+        found = _Container(
+            names[0].lstrip("/"), summary.get("State", "?"), summary.get("Image", "?"), ()
+        )
+        if not ports:
+            return found
+        try:
+            attrs = engine.get(path_of("/containers/{}/json", summary["Id"]))
+        except EngineRequestError as exc:
+            if exc.status == 404:  # removed meanwhile
+                return None
+            raise
+        bindings = (attrs.get("HostConfig") or {}).get("PortBindings") or {}
+        host_ports = tuple(
+            int(b["HostPort"])
+            for entries in bindings.values()
+            for b in entries or []
+            if str(b.get("HostPort", "")).isdigit()
+        )
+        return _Container(
+            attrs.get("Name", "").lstrip("/") or found.name,
+            (attrs.get("State") or {}).get("Status", found.status),
+            (attrs.get("Config") or {}).get("Image", found.image),
+            host_ports,
+        )
+
+    if len(listed) < 4:
+        got = [one(c) for c in listed]
+    else:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            got = list(pool.map(one, listed))
+    return [c for c in got if c is not None]
+
+
 def check_lesson(
-    client: Any, needs: LessonNeeds, diagnosis: Diagnosis, *, sandboxed: bool = False
+    engine: Engine, needs: LessonNeeds, diagnosis: Diagnosis, *, sandboxed: bool = False
 ) -> None:
     """Images available, ports free, names not taken. A sandboxed lesson's containers and
     ports live in its own nodes: only its images matter (their engines use the same mirror)."""
-    for ref in needs.images:
-        try:
-            client.images.get(ref)
-        except Exception:
-            try:
-                client.api.inspect_distribution(ref)
-            except Exception as exc:
-                reason = getattr(exc, "explanation", None) or str(exc)
-                diagnosis.add(
-                    "fail",
-                    f"image {ref} is not here and cannot be pulled: {reason}",
-                    f"make {ref} available (`docker pull {ref}` on a connected machine, "
-                    "or a registry mirror that has it)",
-                )
-            else:
-                diagnosis.add("ok", f"image {ref} can be pulled")
+    found = image_availability(engine, needs.images)
+    for ref, (where, reason) in zip(needs.images, found, strict=True):
+        if where is None:
+            diagnosis.add(
+                "fail",
+                f"image {ref} is not here and cannot be pulled: {reason}",
+                f"make {ref} available (`docker pull {ref}` on a connected machine, "
+                "or a registry mirror that has it)",
+            )
         else:
-            diagnosis.add("ok", f"image {ref} is present")
+            diagnosis.add("ok", f"image {ref} {where}")
     if sandboxed:
         return
-    containers = client.containers.list(all=True, ignore_removed=True)
+    containers = _containers(engine, ports=bool(needs.host_ports))
     by_name = {c.name: c for c in containers}
-    publishers: dict[int, str] = {}
-    for c in containers:
-        for bindings in (c.attrs.get("HostConfig", {}).get("PortBindings") or {}).values():
-            for binding in bindings or []:
-                if str(binding.get("HostPort", "")).isdigit():
-                    publishers[int(binding["HostPort"])] = c.name
+    publishers = {port: c.name for c in containers for port in c.host_ports}
     for name in needs.names:
         if name in by_name:
             c = by_name[name]
-            image = c.attrs.get("Config", {}).get("Image", "?")
             diagnosis.add(
                 "fail",
-                f"a container named '{name}' already exists ({image}, {c.status}); "
+                f"a container named '{name}' already exists ({c.image}, {c.status}); "
                 "the lesson creates one with that name",
                 f"if you no longer need it: `docker rm -f {name}`; lab never removes "
                 "containers it did not create",
@@ -217,7 +291,7 @@ def check_lesson(
         )
 
 
-def check_sandbox(client: Any, diagnosis: Diagnosis, *, needed: bool, image: str | None) -> None:
+def check_sandbox(engine: Engine, diagnosis: Diagnosis, *, needed: bool, image: str | None) -> None:
     """Sandbox nodes: root and nsenter, the node image, and the mode nodes start in (one
     line). needed: a lesson to run is sandboxed (problems fail, else they only warn)."""
     from lab.errors import EnvironmentNotReady, LabError
@@ -230,22 +304,16 @@ def check_sandbox(client: Any, diagnosis: Diagnosis, *, needed: bool, image: str
     except EnvironmentNotReady as exc:
         diagnosis.add(level, exc.message, exc.hint)
         return
-    try:
-        client.images.get(ref)
-        where = "present"
-    except Exception:
-        try:
-            client.api.inspect_distribution(ref)
-            where = "can be pulled"
-        except Exception as exc:
-            reason = getattr(exc, "explanation", None) or str(exc)
-            diagnosis.add(
-                level,
-                f"sandbox node image {ref} is not here and cannot be pulled: {reason}",
-                "`sudo scripts/test-env up` provides a docker:dind stand-in through the local "
-                "mirror; or name another image with --node-image (or LAB_NODE_IMAGE)",
-            )
-            return
+    where, reason = _availability(engine, ref)
+    if where is None:
+        diagnosis.add(
+            level,
+            f"sandbox node image {ref} is not here and cannot be pulled: {reason}",
+            "`sudo scripts/test-env up` provides a docker:dind stand-in through the local "
+            "mirror; or name another image with --node-image (or LAB_NODE_IMAGE)",
+        )
+        return
+    where = where.removeprefix("is ")
     try:
         mode = detect_mode().describe()
     except LabError as exc:
@@ -261,9 +329,9 @@ def diagnose(
     sandboxed: list[bool] | None = None,
     node_image: str | None = None,
 ) -> Diagnosis:
-    """Everything `lab doctor` checks; engine: a docker client (connected here if None);
-    sandboxed: which of the lessons run in sandbox nodes (default: none)."""
-    from lab.checks.engine import connect
+    """Everything `lab doctor` checks; engine: a docker SDK client or an engine reader
+    (connected here if None); sandboxed: which of the lessons run in sandbox nodes (default:
+    none)."""
     from lab.errors import EnvironmentNotReady
 
     diagnosis = Diagnosis()
@@ -272,16 +340,20 @@ def diagnose(
     needs = [lesson_needs(lesson) for lesson in lessons]
     boxed = sandboxed or [False] * len(lessons)
     try:
-        client = engine or connect()
+        client = as_api(engine) if engine is not None else connect_api()
     except EnvironmentNotReady as exc:
         needed = any(n.uses_docker for n in needs) or any(boxed)
         level: Level = "fail" if (not lessons or needed) else "warn"
         diagnosis.add(level, exc.message, exc.hint or ENGINE_HINT)
         return diagnosis
-    check_engine(client, diagnosis)
-    if any(boxed) or not lessons:
-        check_sandbox(client, diagnosis, needed=any(boxed), image=node_image)
-    for need, in_sandbox in zip(needs, boxed, strict=True):
-        if need.uses_docker:
-            check_lesson(client, need, diagnosis, sandboxed=in_sandbox)
+    engine_part, lesson_part = Diagnosis(), Diagnosis()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # the engine's answers, meanwhile the rest
+        engine_done = pool.submit(check_engine, client, engine_part)
+        if any(boxed) or not lessons:
+            check_sandbox(client, lesson_part, needed=any(boxed), image=node_image)
+        for need, in_sandbox in zip(needs, boxed, strict=True):
+            if need.uses_docker:
+                check_lesson(client, need, lesson_part, sandboxed=in_sandbox)
+        engine_done.result()
+    diagnosis.findings += engine_part.findings + lesson_part.findings
     return diagnosis

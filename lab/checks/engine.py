@@ -3,49 +3,51 @@
 from __future__ import annotations
 
 import os
+import threading
 
 import docker
 from docker import DockerClient
 from docker.errors import APIError, DockerException
 from requests.exceptions import RequestException
 
-from lab.errors import EnvironmentNotReady
+from lab.engineapi import DEFAULT_HOST, HINT, engine_address, unreachable
 
-DEFAULT_HOST = "unix:///var/run/docker.sock"
-"""Where the SDK looks for the engine when DOCKER_HOST is not set."""
+__all__ = ["DEFAULT_HOST", "HINT", "connect", "engine_address", "explain"]
 
-HINT = "start it (e.g. `sudo scripts/test-env up`, or `sudo dockerd &`) and run `lab doctor`"
-
-
-def engine_address() -> str:
-    """The engine address the SDK will use."""
-    return os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+_clients: dict[tuple[str, str, str, float], DockerClient] = {}
+_clients_lock = threading.Lock()
 
 
 def connect(timeout: float = 30.0) -> DockerClient:
     """A client of a reachable engine; raises EnvironmentNotReady when there is none.
 
-    timeout bounds each API call, in seconds.
+    timeout bounds each API call, in seconds. One client per engine address is kept for the
+    process (making one asks the engine its API version); each call pings it, so an engine
+    that stopped or restarted since is noticed (and reconnected to) here.
     """
+    env = os.environ
+    key = (
+        engine_address(),
+        env.get("DOCKER_TLS_VERIFY", ""),
+        env.get("DOCKER_CERT_PATH", ""),
+        timeout,
+    )
+    with _clients_lock:
+        client = _clients.get(key)
     try:
+        if client is not None:
+            try:
+                client.ping()
+                return client
+            except (DockerException, RequestException, OSError):
+                pass  # a new client finds the engine again, or says why it cannot
         client = docker.from_env(timeout=timeout)
         client.ping()
     except (DockerException, RequestException, OSError) as exc:
-        raise EnvironmentNotReady(
-            f"cannot reach the Docker engine at {engine_address()} ({_reason(exc)})", hint=HINT
-        ) from exc
+        raise unreachable(engine_address(), exc) from exc
+    with _clients_lock:
+        _clients[key] = client
     return client
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost cause, briefly: `permission denied`, `no such file or directory`."""
-    inner: BaseException = exc
-    while inner.__cause__ is not None or inner.__context__ is not None:
-        inner = inner.__cause__ or inner.__context__  # type: ignore[assignment]
-    if isinstance(inner, OSError) and inner.strerror:
-        return inner.strerror.lower()
-    text = str(inner) or type(inner).__name__
-    return text.splitlines()[0][:200]
 
 
 def explain(exc: APIError) -> str:

@@ -29,7 +29,7 @@ class Probe:
     """How long the probe took."""
 
 
-DIRECT_RETRY_EVERY = 0.02
+DIRECT_RETRY_EVERY = 0.005
 """Seconds between attempts on a container's own address: a refusal there is instant."""
 UNREACHABLE = ("no route to host", "network is unreachable", "timed out")
 """Reasons that say the address itself cannot be reached from here (not a closed port)."""

@@ -11,7 +11,13 @@ from typing import Any
 
 import requests
 
-from lab.checks.httputil import TIMEOUT, describe_error, is_tls_refusal, tls_verify
+from lab.checks.httputil import (
+    TIMEOUT,
+    describe_error,
+    is_tls_refusal,
+    new_session,
+    tls_verify,
+)
 from lab.checks.reference import is_insecure_host
 from lab.checks.wwwauth import Challenge, find_challenge
 from lab.errors import LabError
@@ -71,7 +77,7 @@ class RegistryClient:
         self.user = user
         self._password = password or ""
         self._verify = tls_verify(ca)
-        self._session = session or requests.Session()
+        self._session = session or new_session()
         self._scheme: str | None = None
         self._basic = False
         self._tokens: dict[str, str] = {}

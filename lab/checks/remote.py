@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from lab.checks.httputil import TIMEOUT, describe_error, safe_url, tls_verify
+from lab.checks.httputil import TIMEOUT, describe_error, new_session, safe_url, tls_verify
 from lab.checks.reference import Reference, parse_reference
 from lab.checks.registry import RegistryClient, RegistryError
 from lab.checks.verdict import (
@@ -94,9 +94,10 @@ def http_status(
         raise UsageError(f"'{shown}' is not an http(s) URL", "write it as http://HOST:PORT/PATH")
     auth = (user, password or "") if user else None
     try:
-        response = requests.get(
-            url, auth=auth, verify=tls_verify(ca), timeout=TIMEOUT, allow_redirects=False
-        )
+        with new_session() as session:
+            response = session.get(
+                url, auth=auth, verify=tls_verify(ca), timeout=TIMEOUT, allow_redirects=False
+            )
     except requests.RequestException as exc:
         why = describe_error(exc)
         return redacted(Verdict(False, f"GET {shown} got no answer ({why})"), password)

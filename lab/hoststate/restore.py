@@ -7,7 +7,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -53,34 +53,76 @@ def _managed(labels: Mapping[str, str] | None) -> bool:
 
 
 class _Cleaner:
-    """Removes, or with dry_run only lists, what the session added. Removals of one kind
-    run side by side (flush): containers must go before their volumes and images."""
+    """Removes, or with dry_run only lists, what the session added; each object once.
+    A removal starts as soon as it is asked for (side by side with the others and with the
+    reading that follows); flush() waits for those started so far and reports them."""
 
     def __init__(self, report: CleanupReport, dry_run: bool) -> None:
         self.report = report
         self.dry_run = dry_run
-        self._queue: list[tuple[str, Callable[[], object]]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        self._started: list[tuple[str, Future[str | None]]] = []
+        self._seen: set[str] = set()
+
+    def __enter__(self) -> _Cleaner:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.flush()
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def _first(self, what: str) -> bool:
+        if what in self._seen:
+            return False
+        self._seen.add(what)
+        return True
 
     def remove(self, what: str, action: Callable[[], object]) -> None:
+        if not self._first(what):
+            return
         if self.dry_run:
             self.report.removed.append(what)
-        else:
-            self._queue.append((what, action))
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lab-cleanup")
+        self._started.append((what, self._pool.submit(_attempt, action)))
 
     def leave(self, what: str) -> None:
-        self.report.left.append(what)
+        if self._first(what):
+            self.report.left.append(what)
 
     def flush(self) -> None:
-        queued, self._queue = self._queue, []
-        if not queued:
-            return
-        with ThreadPoolExecutor(max_workers=min(8, len(queued))) as pool:
-            outcomes = list(pool.map(_attempt, [action for _, action in queued]))
-        for (what, _), error in zip(queued, outcomes, strict=True):
+        started, self._started = self._started, []
+        for what, outcome in started:
+            error = outcome.result()
             if error is None:
                 self.report.removed.append(what)
             else:
                 self.report.failed.append(f"{what}: {error}")
+
+
+@dataclass(frozen=True)
+class _Uses:
+    """What a set of containers holds on to: these cannot be removed while they exist."""
+
+    volumes: frozenset[str] = frozenset()
+    networks: frozenset[str] = frozenset()
+    """Network IDs and names."""
+    images: frozenset[str] = frozenset()
+    """Image IDs."""
+
+
+def _uses(containers: Sequence[Any]) -> _Uses:
+    volumes, networks, images = set(), set(), set()
+    for c in containers:
+        attrs = getattr(c, "attrs", {}) or {}
+        volumes |= {m.get("Name") for m in attrs.get("Mounts") or [] if m.get("Type") == "volume"}
+        for name, net in ((attrs.get("NetworkSettings") or {}).get("Networks") or {}).items():
+            networks |= {name, (net or {}).get("NetworkID", "")}
+        if attrs.get("Image"):
+            images.add(attrs["Image"])
+    return _Uses(frozenset(volumes), frozenset(networks), frozenset(images))
 
 
 def _attempt(action: Callable[[], object]) -> str | None:
@@ -101,41 +143,61 @@ def restore_engine(
     dry_run: bool = False,
 ) -> None:
     """Remove engine objects the session added; never touch ones that existed before, nor
-    new ones `owned` does not attribute to the lesson (someone else's, made meanwhile)."""
-    cleaner = _Cleaner(report, dry_run)
-    for c in client.containers.list(all=True, ignore_removed=True):
-        if c.id in before.containers or _managed(c.labels):
-            continue
-        what = f"container {c.name} ({c.short_id})"
-        if owned("container", [c.name, c.id, c.short_id]):
-            cleaner.remove(what, partial(c.remove, force=True, v=True))
+    new ones `owned` does not attribute to the lesson (someone else's, made meanwhile).
+
+    Two passes: the lesson's containers go side by side with every other object no container
+    uses; then what only those containers used (their volumes, networks and images)."""
+    with _Cleaner(report, dry_run) as cleaner:
+        containers = client.containers.list(all=True, ignore_removed=True)
+        going: set[str] = set()
+        for c in containers:
+            if c.id in before.containers or _managed(c.labels):
+                continue
+            what = f"container {c.name} ({c.short_id})"
+            if owned("container", [c.name, c.id, c.short_id]):
+                cleaner.remove(what, partial(c.remove, force=True, v=True))
+                going.add(c.id)
+            else:
+                cleaner.leave(what)
+        _remove_others(client, before, owned, cleaner, _uses(containers), final=not going)
+        cleaner.flush()
+        if not going:
+            return
+        if dry_run:
+            staying = [c for c in containers if c.id not in going]
         else:
-            cleaner.leave(what)
-    cleaner.flush()
-    in_use = {
-        m.get("Name")
-        for c in client.containers.list(all=True, ignore_removed=True)
-        for m in c.attrs.get("Mounts", [])
-        if m.get("Type") == "volume"
-    }
+            staying = client.containers.list(all=True, ignore_removed=True)
+        _remove_others(client, before, owned, cleaner, _uses(staying), final=True)
+
+
+def _remove_others(
+    client: Any, before: HostState, owned: Owned, cleaner: _Cleaner, busy: _Uses, *, final: bool
+) -> None:
+    """Queue the removal of new volumes, networks, tags and images that no container in busy
+    uses (final: what is still in use now is left alone, and said so)."""
     for v in client.volumes.list():
         if v.name in before.volumes or _managed(v.attrs.get("Labels")):
             continue
-        dangling = ANONYMOUS_VOLUME.match(v.name) is not None and v.name not in in_use
-        if owned("volume", [v.name]) or dangling:
+        if v.name in busy.volumes:
+            if final:
+                cleaner.leave(f"volume {v.name} (in use)")
+            continue
+        if owned("volume", [v.name]) or ANONYMOUS_VOLUME.match(v.name) is not None:
             cleaner.remove(f"volume {v.name}", partial(v.remove, force=True))
         else:
             cleaner.leave(f"volume {v.name}")
     for n in client.networks.list():
         if n.id in before.networks or n.name in BUILTIN_NETWORKS or _managed(n.attrs.get("Labels")):
             continue
+        if n.id in busy.networks or n.name in busy.networks:
+            if final:
+                cleaner.leave(f"network {n.name} (in use)")
+            continue
         if owned("network", [n.name, n.id[:12]]):
             cleaner.remove(f"network {n.name}", n.remove)
         else:
             cleaner.leave(f"network {n.name}")
-    cleaner.flush()  # volumes and networks
-    images = client.images.list(all=True)
-    for image in images:
+    for image in client.images.list(all=True):
         if image.id in before.images:
             # An image that was here: only drop tags the session added to it.
             for tag in image.tags:
@@ -145,17 +207,19 @@ def restore_engine(
                     cleaner.remove(f"tag {tag}", partial(client.images.remove, tag, noprune=True))
                 else:
                     cleaner.leave(f"tag {tag}")
-    cleaner.flush()
-    for image in images:
-        if image.id in before.images or _managed(image.labels):
+            continue
+        if _managed(image.labels):
+            continue
+        what = f"image {', '.join(image.tags) or image.short_id}"
+        if image.id in busy.images:
+            if final:
+                cleaner.leave(f"{what} (in use by a container)")
             continue
         names = [*image.tags, *(t.rsplit(":", 1)[0] for t in image.tags), image.short_id]
-        what = f"image {', '.join(image.tags) or image.short_id}"
         if owned("image", names):
             cleaner.remove(what, partial(client.images.remove, image.id, force=True))
         else:
             cleaner.leave(what)
-    cleaner.flush()
 
 
 def _write_back(path: Path, state: FileState) -> None:

@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.engineapi import Engine, EngineRequestError, as_api, image_tags, path_of, save_image
+
 ETC_DOCKER = Path("/etc/docker")
 MAX_SAVED_FILE = 1024 * 1024
 """Files under /etc/docker up to this size are saved, so a change can be undone."""
@@ -141,47 +143,46 @@ def _lab_managed(labels: Any) -> bool:
     return any(str(key).startswith("lab.") for key in (labels or {}))
 
 
-def save_images(client: Any, refs: Sequence[str], directory: Path) -> tuple[SavedImage, ...]:
+def save_images(engine: Engine, refs: Sequence[str], directory: Path) -> tuple[SavedImage, ...]:
     """`docker save` each image among refs that the host has, into directory."""
     saved: dict[str, SavedImage] = {}
     for ref in refs:
         try:
-            image = client.images.get(ref)
-        except Exception:  # not here (or not an image name): nothing to keep
+            image = engine.get(path_of("/images/{}/json", ref))
+        except EngineRequestError:  # not here (or not an image name): nothing to keep
             continue
-        if image.id in saved:
+        image_id = str(image["Id"])
+        if image_id in saved:
             continue
         directory.mkdir(parents=True, exist_ok=True)
-        archive = directory / f"{image.id.replace(':', '-')}.tar"
+        archive = directory / f"{image_id.replace(':', '-')}.tar"
         with archive.open("wb") as handle:
-            for chunk in image.save(named=ref):
-                handle.write(chunk)
-        saved[image.id] = SavedImage(image.id, tuple(image.tags), str(archive))
+            save_image(engine, ref, handle)
+        saved[image_id] = SavedImage(image_id, tuple(image_tags(image)), str(archive))
     return tuple(saved.values())
 
 
 def take_snapshot(
-    client: Any,
+    engine: Any,
     etc_root: Path = ETC_DOCKER,
     *,
     keep_images: Sequence[str] = (),
     keep_dir: Path | None = None,
 ) -> HostState:
-    """Record what exists now (client: a docker SDK DockerClient); lab's own sandbox objects
-    are left out. Images among keep_images that exist are saved into keep_dir."""
-    images = client.images.list(all=True)
-    saved = save_images(client, keep_images, keep_dir) if keep_dir and keep_images else ()
-    containers = client.containers.list(all=True, ignore_removed=True)
+    """Record what exists now (engine: a docker SDK client or an engine reader); lab's own
+    sandbox objects are left out. Images among keep_images that exist are saved into keep_dir."""
+    api = as_api(engine)
+    images = api.get("/images/json", all="1")
+    saved = save_images(api, keep_images, keep_dir) if keep_dir and keep_images else ()
+    containers = api.get("/containers/json", all="1")
+    volumes = api.get("/volumes").get("Volumes") or []
+    networks = api.get("/networks")
     return HostState(
-        containers=frozenset(c.id for c in containers if not _lab_managed(c.labels)),
-        images=frozenset(i.id for i in images),
-        image_tags=frozenset(t for i in images for t in i.tags),
-        volumes=frozenset(
-            v.name for v in client.volumes.list() if not _lab_managed(v.attrs.get("Labels"))
-        ),
-        networks=frozenset(
-            n.id for n in client.networks.list() if not _lab_managed(n.attrs.get("Labels"))
-        ),
+        containers=frozenset(c["Id"] for c in containers if not _lab_managed(c.get("Labels"))),
+        images=frozenset(i["Id"] for i in images),
+        image_tags=frozenset(t for i in images for t in image_tags(i)),
+        volumes=frozenset(v["Name"] for v in volumes if not _lab_managed(v.get("Labels"))),
+        networks=frozenset(n["Id"] for n in networks if not _lab_managed(n.get("Labels"))),
         etc_docker=files_under(etc_root),
         etc_root=str(etc_root),
         etc_existed=etc_root.is_dir(),

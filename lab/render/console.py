@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
-from typing import TextIO
-
-from rich.console import Console
-from rich.live import Live
-from rich.spinner import Spinner
-from rich.text import Text
+from typing import TYPE_CHECKING, TextIO
 
 from lab.ansi import ANSI
 from lab.runner.events import (
@@ -23,6 +19,8 @@ from lab.runner.events import (
     StepStarted,
 )
 
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+"""Control characters other than tab and newline: kept out of plain (CI log) lines."""
 TAIL_LINES = 15
 """Lines of output shown under a failed step."""
 
@@ -34,6 +32,11 @@ WORDS = {
     "skipped": "skip",
     "error": "ERROR",
 }
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.spinner import Spinner
+
 STYLES = {"passed": "green", "failed": "red", "timeout": "red", "skipped": "dim", "error": "red"}
 
 
@@ -53,28 +56,32 @@ class _Running:
     def __init__(self, label: str) -> None:
         self.label = label
         self.started = time.monotonic()
+        from rich.spinner import Spinner
+
         self.spinner = Spinner("dots", style="cyan")
 
     def __rich__(self) -> Spinner:
+        from rich.text import Text
+
         elapsed = time.monotonic() - self.started
         self.spinner.update(text=Text(f" {self.label}  {elapsed:.0f}s", style="dim"))
         return self.spinner
 
 
 class ConsoleRenderer:
-    """Renders run events; `tty=False` gives plain lines with no control characters."""
+    """Renders run events; `tty=False` gives plain lines with no control characters (and
+    does not load rich: a CI log needs no styling, and `lab run` starts sooner)."""
 
     def __init__(self, stream: TextIO, *, tty: bool) -> None:
         self.tty = tty
         self.stream = stream
-        self.console = Console(
-            file=stream,
-            force_terminal=tty,
-            no_color=not tty,
-            highlight=False,
-            soft_wrap=True,
-            width=None if tty else 200,
-        )
+        self.console: Console | None = None
+        if tty:
+            from rich.console import Console
+
+            self.console = Console(
+                file=stream, force_terminal=True, highlight=False, soft_wrap=True
+            )
         self._live: Live | None = None
 
     def handle(self, event: RunEvent) -> None:
@@ -86,7 +93,9 @@ class ConsoleRenderer:
             self._sandbox(event)
         elif isinstance(event, StepStarted):
             label = f"{event.step.index + 1} {event.step.location}  {_first(event.step.label)}"
-            if self.tty:
+            if self.console is not None:
+                from rich.live import Live
+
                 self._live = Live(
                     _Running(label), console=self.console, refresh_per_second=8, transient=True
                 )
@@ -119,7 +128,12 @@ class ConsoleRenderer:
             self._live = None
 
     def _print(self, text: str, style: str = "") -> None:
-        self.console.print(Text(text, style=style if self.tty else ""))
+        if self.console is None:
+            self.stream.write(CONTROL.sub("", ANSI.sub("", text)) + "\n")
+            return
+        from rich.text import Text
+
+        self.console.print(Text(text, style=style))
 
     def _mark(self, status: str) -> str:
         return SYMBOLS[status] if self.tty else WORDS[status].ljust(7)

@@ -13,18 +13,19 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.ansi import ANSI
 from lab.applinks import resolve_app_link
 from lab.checks.verdict import Verdict
 from lab.doctor import lesson_needs
+from lab.engineapi import Engine as Reader
+from lab.engineapi import as_api, connect_api, warm_up
 from lab.errors import LabError, ShellError
 from lab.hoststate import CleanupReport, HostState, restore, store, take_snapshot
 from lab.model import AppLink, Lesson, Step
 from lab.runner.answers import StepAnswerer
 from lab.runner.checkrun import run_check_in_session, run_check_process
-from lab.runner.drift import drift
 from lab.runner.events import (
     CheckFinished,
     CheckResult,
@@ -46,9 +47,11 @@ from lab.runner.inferred import (
     infer_checks,
 )
 from lab.runner.shim import LabShim
-from lab.sandbox import Node, Sandbox
 from lab.shell import CommandResult, ShellSession
 from lab.shell.capture import redact
+
+if TYPE_CHECKING:
+    from lab.sandbox import Node, Sandbox
 
 DEFAULT_TIMEOUT = 300.0
 """Seconds a step may take when neither the step, the lesson nor the command line says."""
@@ -176,10 +179,12 @@ class LessonRunner:
         needs = lesson_needs(self.lesson)
         if needs.uses_docker and not self.sandboxed:
             self._before = take_snapshot(
-                self.engine(),
+                self._reader(),
                 keep_images=needs.removes_images,
                 keep_dir=store.images_dir(self.lesson.path),
             )
+        if needs.uses_docker and self.options.infer and self.lesson.front_matter.lab.infer:
+            warm_up()  # checks' imports and connection, while the first step runs
         if self.options.workspace is not None:
             self.workspace = self.options.workspace
             self.workspace.mkdir(parents=True, exist_ok=True)
@@ -203,6 +208,8 @@ class LessonRunner:
         if not self.sandboxed:
             return None
         if self._sandbox_up is None:
+            from lab.sandbox import Sandbox  # the docker SDK: imported only for sandbox runs
+
             self._sandbox = Sandbox(
                 self._engine_factory,
                 lesson=self.lesson.path,
@@ -259,17 +266,24 @@ class LessonRunner:
 
     async def finish(self, *, interrupted: bool = False) -> LessonFinished:
         """Stop every shell and background step, remove the workspace unless kept."""
-        for session in [*self._background, *self._sessions.values()]:
-            await session.close()
+        shells = [*self._background, *self._sessions.values()]
         self._background.clear()
         self._sessions.clear()
-        cleanup = await self._sandbox_down()
-        if self._before is not None and self.options.cleanup:
-            cleanup = await asyncio.to_thread(
-                restore, self.engine_or_raise, self._before, self._owned
-            )
-            if cleanup.ok:
-                store.forget(self.lesson.path)
+        # A shell idle at its prompt (nothing else running in it) cannot make anything more:
+        # on this host it closes while cleanup runs. Any other closes before cleanup looks.
+        later = [s for s in shells if s.idle] if not self.sandboxed else []
+        await asyncio.gather(*(s.close() for s in shells if s not in later))
+        closing = asyncio.gather(*(s.close() for s in later))
+        try:
+            cleanup = await self._sandbox_down()
+            if self._before is not None and self.options.cleanup:
+                cleanup = await asyncio.to_thread(
+                    restore, self.engine_or_raise, self._before, self._owned
+                )
+                if cleanup.ok:
+                    store.forget(self.lesson.path)
+        finally:
+            await closing
         if self._shim is not None:
             self._shim.close()
             self._shim = None
@@ -466,7 +480,11 @@ class LessonRunner:
                 message=f"capture {missing} found no match in the output",
                 captures=captures,
             )
-        diff = drift(step.expected_output.text, output) if step.expected_output else None
+        diff = None
+        if step.expected_output:
+            from lab.runner.drift import drift  # difflib and its patterns: first use only
+
+            diff = drift(step.expected_output.text, output)
         if diff and self.options.strict_output:
             return replace(
                 base, status="failed", message="output drifted from the expected output", drift=diff
@@ -499,6 +517,13 @@ class LessonRunner:
         if self._engine is None:
             self._engine = self._engine_factory()
         return self._engine
+
+    def _reader(self) -> Reader:
+        """What the host snapshot reads the engine with: without the docker SDK (quick to
+        start) unless a client was given to this runner."""
+        if self._engine_factory is _default_engine and self._engine is None:
+            return connect_api()
+        return as_api(self.engine())
 
     def engine_or_raise(self) -> Any:
         """A client that answers now (reconnects: the engine may have restarted mid-run)."""

@@ -10,10 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import docker
-from docker.errors import DockerException
-from requests.exceptions import RequestException
-
+from lab.engineapi import reason
 from lab.errors import EnvironmentNotReady
 from lab.sandbox.netns import call_in_netns
 from lab.sandbox.paths import resolve_in
@@ -103,13 +100,17 @@ class Node:
 
     def engine(self, timeout: float = 30.0) -> Any:
         """A docker client of the node's inner engine (through its socket, via /proc)."""
+        import docker  # the SDK: only once an inner engine is asked something
+        from docker.errors import DockerException
+        from requests.exceptions import RequestException
+
         socket = self.path(DOCKER_SOCKET)
         try:
             client = docker.DockerClient(base_url=f"unix://{socket}", timeout=timeout)
             client.ping()
         except (DockerException, RequestException, OSError) as exc:
             raise EnvironmentNotReady(
-                f"cannot reach the Docker engine of {self.hostname} ({_reason(exc)})",
+                f"cannot reach the Docker engine of {self.hostname} ({reason(exc)})",
                 f"is dockerd running in {self.hostname}? `docker info` in its terminal tells",
             ) from exc
         return client
@@ -150,8 +151,3 @@ def cgroup_files(pid: int) -> tuple[str, ...]:
                 found.append(str(procs))
                 break
     return tuple(dict.fromkeys(found))
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__

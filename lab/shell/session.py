@@ -160,6 +160,14 @@ class ShellSession:
         return self._run is not None or self._in_command
 
     @property
+    def idle(self) -> bool:
+        """The shell waits at its prompt and nothing else runs in its session (no job left
+        running in the background either)."""
+        if not self.alive or self.busy or self._proc is None:
+            return False
+        return waiting.session_processes(self._proc.pid) == [self._proc.pid]
+
+    @property
     def pid(self) -> int | None:
         """The shell's process id (None when not started)."""
         return self._proc.pid if self._proc is not None else None
@@ -614,10 +622,12 @@ class ShellSession:
                 with contextlib.suppress(OSError):
                     os.kill(pid, sig)
         end = self._now() + HANGUP_GRACE
+        pause = 0.001  # bash is usually gone within a millisecond or two: look again soon
         while self._now() < end:
             if not self._running(proc) and not waiting.session_processes(sid):
                 break
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 0.01)
         else:
             for pid in waiting.session_processes(sid):
                 with contextlib.suppress(OSError):

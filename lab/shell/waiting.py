@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import os
-import platform
 import termios
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 _SYSCALLS: dict[str, tuple[int, frozenset[int]]] = {
@@ -17,7 +16,7 @@ _SYSCALLS: dict[str, tuple[int, frozenset[int]]] = {
     # epoll_pwait2=441.
     "aarch64": (63, frozenset({63, 22, 72, 73, 441})),
 }
-_READ, _INPUT_WAITS = _SYSCALLS.get(platform.machine(), (-1, frozenset()))
+_READ, _INPUT_WAITS = _SYSCALLS.get(os.uname().machine, (-1, frozenset()))
 
 
 @dataclass(frozen=True)
@@ -54,18 +53,36 @@ def proc_stat(pid: int, task: int | None = None) -> ProcStat | None:
         return None
 
 
-def all_processes() -> Iterator[ProcStat]:
-    """Every process visible in /proc."""
+def _pids() -> Iterator[int]:
+    """Every process id visible in /proc."""
     for name in os.listdir("/proc"):
         if name.isdigit():
-            stat = proc_stat(int(name))
-            if stat is not None:
-                yield stat
+            yield int(name)
+
+
+def _alive(pid: int) -> bool:
+    stat = proc_stat(pid)
+    return stat is not None and stat.state != "Z"
+
+
+def _matching(key: Callable[[int], int], value: int) -> list[int]:
+    """Live (non-zombie) processes whose key(pid) is value. The key is a system call
+    (getsid, getpgid): reading every /proc/PID/stat took ~3 ms per look on a busy host."""
+    found = []
+    for pid in _pids():
+        try:
+            if key(pid) != value:
+                continue
+        except OSError:  # gone meanwhile
+            continue
+        if _alive(pid):
+            found.append(pid)
+    return found
 
 
 def session_processes(sid: int) -> list[int]:
     """Live (non-zombie) processes of a session: a shell and everything it started."""
-    return [p.pid for p in all_processes() if p.session == sid and p.state != "Z"]
+    return _matching(os.getsid, sid)
 
 
 def foreground_processes(master_fd: int) -> list[int]:
@@ -74,7 +91,7 @@ def foreground_processes(master_fd: int) -> list[int]:
         pgrp = os.tcgetpgrp(master_fd)
     except OSError:
         return []
-    return [p.pid for p in all_processes() if p.pgrp == pgrp and p.state != "Z"]
+    return _matching(os.getpgid, pgrp)
 
 
 def tty_of(pid: int, fd: int = 0) -> str | None:

@@ -335,6 +335,21 @@ def test_http_status_over_tls_with_basic_auth(secured: Secured) -> None:
     no_secret(ok, refused)
 
 
+@pytest.mark.docker
+def test_shared_tls_context_still_checks_the_host_name(secured: Secured) -> None:
+    """The CA file is loaded once and shared (lab.checks.httputil.tls_context); each
+    connection still verifies the certificate against the name asked for: the certificate
+    is for IP 127.0.0.1, so `localhost` is refused, before and after a good request."""
+    good = f"https://{secured.registry.host}/v2/"
+    wrong = f"https://localhost:{secured.registry.port}/v2/"
+    for url, passes in ((wrong, False), (good, True), (wrong, False)):
+        verdict = http_status(url, 200, ca=secured.ca, user=USER, password=PASSWORD)
+        assert verdict.passed is passes, verdict
+        if not passes:
+            assert "got no answer" in verdict.message
+            assert "localhost" in verdict.message and "mismatch" in verdict.message, verdict
+
+
 # --- images ---------------------------------------------------------------------------------
 
 

@@ -231,6 +231,7 @@ def test_name_clash_is_refused_before_anything_runs(
     tmp_path: Path, engine: Any, state_dir: Path
 ) -> None:
     name = f"lab-clash-{secrets.token_hex(3)}"
+    engine.images.pull("registry", tag="2")  # through the mirror, if an earlier test has not
     mine = engine.containers.create("registry:2", name=name)
     try:
         lesson = tmp_path / "clash.md"

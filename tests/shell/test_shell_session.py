@@ -171,3 +171,15 @@ async def test_user_rc_prompt_framework_is_rewrapped(tmp_path: Path) -> None:
 def test_core_does_not_import_textual() -> None:
     code = "import sys, lab.shell; assert 'textual' not in sys.modules, 'textual imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_idle_only_at_the_prompt_with_nothing_left_running(shell: ShellSession) -> None:
+    """Cleanup may run beside the closing of an idle shell only: one with a job still
+    running in it could make more Docker objects meanwhile."""
+    assert shell.idle
+    await shell.run("sleep 30 &", timeout=10)
+    assert not shell.idle  # at the prompt, but its job runs on
+    await shell.run("kill %1; wait", timeout=10)
+    assert shell.idle
+    await shell.close()
+    assert not shell.idle

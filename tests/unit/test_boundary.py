@@ -19,6 +19,8 @@ CORE = [
     "lab.shell",
     "lab.runner",
     "lab.headless",
+    "lab.runall",
+    "lab.engineapi",
     "lab.report.junit",
     "lab.report.json_report",
     "lab.render.console",
@@ -53,4 +55,24 @@ def test_core_imports_no_textual() -> None:
 def test_import_linter_contract() -> None:
     tool = Path(sys.executable).parent / "lint-imports"
     proc = subprocess.run([str(tool)], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+START_PATH = ["lab.cli", "lab.headless", "lab.doctor", "lab.hoststate", "lab.engineapi"]
+"""What `lab run` imports before its first step: the preflight and the host snapshot read the
+engine without the docker SDK, whose import (requests, urllib3) costs ~70 ms at every start;
+checks and cleanup import it while the first step runs (lab.engineapi.warm_up)."""
+
+
+def test_lab_run_starts_without_the_docker_sdk_or_rich() -> None:
+    code = (
+        "import importlib, sys\n"
+        f"for name in {START_PATH!r}:\n"
+        "    importlib.import_module(name)\n"
+        "heavy = ('docker', 'requests', 'urllib3', 'rich')\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
+        "print(bad)\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -147,3 +147,64 @@ def test_snapshot_round_trips_through_json(tmp_path: Path) -> None:
         containers=frozenset({"a"}), etc_docker=files_under(tmp_path), etc_root=str(tmp_path)
     )
     assert HostState.from_json(state.to_json()) == state
+
+
+def test_what_a_removed_container_used_goes_after_it_and_in_use_is_left() -> None:
+    """The lesson's container goes side by side with objects no container uses; its image,
+    network and named volume go after it; an image someone else's container uses stays."""
+    log: list[str] = []
+
+    class Logged(Obj):
+        def remove(self, **_: Any) -> None:
+            log.append(f"remove {self.id}")
+            self.removed = True
+
+    class Images(Collection):
+        def remove(self, ref: str, **_: Any) -> None:
+            log.append(f"rmi {ref}")
+            super().remove(ref)
+            for image in self.items:
+                if image.id == ref:
+                    image.removed = True
+
+    uses_all = {
+        "Image": "i-new",
+        "Mounts": [{"Type": "volume", "Name": "registry-data"}],
+        "NetworkSettings": {"Networks": {"registry-net": {"NetworkID": "n-new"}}},
+    }
+    fake = FakeEngine(
+        containers=[
+            Logged("c-new-lesson", "registry", attrs=uses_all),
+            Logged("c-new-other", "someone-else", attrs={"Image": "i-shared"}),
+        ],
+        volumes=[Logged("registry-data", "registry-data"), Logged(ANON, ANON)],
+        networks=[Logged("n-new", "registry-net")],
+        images=[],
+    )
+    fake.images = Images(
+        [
+            Obj("i-new", tags=["registry:2"]),
+            Obj("i-free", tags=["hello-world:latest"]),
+            Obj("i-shared", tags=["registry:latest"]),
+        ]
+    )
+    said = "docker run -d --name registry -v registry-data:/d --network registry-net registry:2"
+    said += "\ndocker pull hello-world registry"
+
+    def owned(kind: str, names: list[str]) -> bool:
+        return any(len(n) > 1 and n in said for n in names)
+
+    report = CleanupReport()
+    restore_engine(fake, HostState(), report, owned)  # type: ignore[arg-type]
+    first_pass = {"remove c-new-lesson", f"remove {ANON}", "rmi i-free"}
+    assert set(log[:3]) == first_pass, log
+    assert set(log[3:]) == {"remove registry-data", "remove n-new", "rmi i-new"}, log
+    assert "image registry:latest (in use by a container)" in report.left
+    assert "container someone-else (c-new-other)" in report.left
+    assert len(report.left) == len(set(report.left)) == 2
+    assert not report.failed
+
+    log.clear()
+    preview = CleanupReport()
+    restore_engine(engine(), BEFORE, preview, lesson_owned, dry_run=True)  # type: ignore[arg-type]
+    assert len(preview.removed) == len(set(preview.removed))  # each object listed once
