@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from lab.engineapi import as_api, image_tags
 from lab.errors import LabError
 from lab.hoststate.snapshot import FileState, HostState, file_state, files_under
 
@@ -102,6 +103,15 @@ class _Cleaner:
                 self.report.failed.append(f"{what}: {error}")
 
 
+def _attempt(action: Callable[[], object]) -> str | None:
+    """None when action succeeded, else what the engine said."""
+    try:
+        action()
+    except Exception as exc:  # the engine's error text is the useful part
+        return str(getattr(exc, "explanation", None) or exc)
+    return None
+
+
 @dataclass(frozen=True)
 class _Uses:
     """What a set of containers holds on to: these cannot be removed while they exist."""
@@ -113,25 +123,26 @@ class _Uses:
     """Image IDs."""
 
 
-def _uses(containers: Sequence[Any]) -> _Uses:
+def _uses(containers: Sequence[dict[str, Any]]) -> _Uses:
+    """From the engine's container listing (GET /containers/json)."""
     volumes, networks, images = set(), set(), set()
     for c in containers:
-        attrs = getattr(c, "attrs", {}) or {}
-        volumes |= {m.get("Name") for m in attrs.get("Mounts") or [] if m.get("Type") == "volume"}
-        for name, net in ((attrs.get("NetworkSettings") or {}).get("Networks") or {}).items():
+        volumes |= {m.get("Name") for m in c.get("Mounts") or [] if m.get("Type") == "volume"}
+        for name, net in ((c.get("NetworkSettings") or {}).get("Networks") or {}).items():
             networks |= {name, (net or {}).get("NetworkID", "")}
-        if attrs.get("Image"):
-            images.add(attrs["Image"])
+        if c.get("ImageID"):
+            images.add(c["ImageID"])
     return _Uses(frozenset(volumes), frozenset(networks), frozenset(images))
 
 
-def _attempt(action: Callable[[], object]) -> str | None:
-    """None when action succeeded, else what the engine said."""
-    try:
-        action()
-    except Exception as exc:  # the engine's error text is the useful part
-        return str(getattr(exc, "explanation", None) or exc)
-    return None
+def _container_name(c: dict[str, Any]) -> str:
+    names = c.get("Names") or []
+    return str(names[0]).lstrip("/") if names else str(c["Id"])[:12]
+
+
+def _image_short_id(image_id: str) -> str:
+    """As `docker images` (and the SDK) shorten an image ID: `sha256:` and 10 hex digits."""
+    return image_id[:17] if image_id.startswith("sha256:") else image_id[:10]
 
 
 def restore_engine(
@@ -141,83 +152,103 @@ def restore_engine(
     owned: Owned = everything,
     *,
     dry_run: bool = False,
+    reader: Any = None,
 ) -> None:
     """Remove engine objects the session added; never touch ones that existed before, nor
     new ones `owned` does not attribute to the lesson (someone else's, made meanwhile).
 
+    client: a docker SDK client (its low-level API removes); reader: what lists the engine's
+    objects (default: the same client, one listing per kind, however many objects there are).
     Two passes: the lesson's containers go side by side with every other object no container
     uses; then what only those containers used (their volumes, networks and images)."""
+    api = reader if reader is not None else as_api(client)
     with _Cleaner(report, dry_run) as cleaner:
-        containers = client.containers.list(all=True, ignore_removed=True)
+        containers = api.get("/containers/json", all="1")
         going: set[str] = set()
         for c in containers:
-            if c.id in before.containers or _managed(c.labels):
+            cid = str(c["Id"])
+            if cid in before.containers or _managed(c.get("Labels")):
                 continue
-            what = f"container {c.name} ({c.short_id})"
-            if owned("container", [c.name, c.id, c.short_id]):
-                cleaner.remove(what, partial(c.remove, force=True, v=True))
-                going.add(c.id)
+            name = _container_name(c)
+            what = f"container {name} ({cid[:12]})"
+            if owned("container", [name, cid, cid[:12]]):
+                remove = partial(client.api.remove_container, cid, v=True, force=True)
+                cleaner.remove(what, remove)
+                going.add(cid)
             else:
                 cleaner.leave(what)
-        _remove_others(client, before, owned, cleaner, _uses(containers), final=not going)
+        _remove_others(api, client, before, owned, cleaner, _uses(containers), final=not going)
         cleaner.flush()
         if not going:
             return
         if dry_run:
-            staying = [c for c in containers if c.id not in going]
+            staying = [c for c in containers if c["Id"] not in going]
         else:
-            staying = client.containers.list(all=True, ignore_removed=True)
-        _remove_others(client, before, owned, cleaner, _uses(staying), final=True)
+            staying = api.get("/containers/json", all="1")
+        _remove_others(api, client, before, owned, cleaner, _uses(staying), final=True)
 
 
 def _remove_others(
-    client: Any, before: HostState, owned: Owned, cleaner: _Cleaner, busy: _Uses, *, final: bool
+    api: Any,
+    client: Any,
+    before: HostState,
+    owned: Owned,
+    cleaner: _Cleaner,
+    busy: _Uses,
+    *,
+    final: bool,
 ) -> None:
     """Queue the removal of new volumes, networks, tags and images that no container in busy
     uses (final: what is still in use now is left alone, and said so)."""
-    for v in client.volumes.list():
-        if v.name in before.volumes or _managed(v.attrs.get("Labels")):
+    actions = client.api
+    for v in api.get("/volumes").get("Volumes") or []:
+        name = str(v["Name"])
+        if name in before.volumes or _managed(v.get("Labels")):
             continue
-        if v.name in busy.volumes:
+        if name in busy.volumes:
             if final:
-                cleaner.leave(f"volume {v.name} (in use)")
+                cleaner.leave(f"volume {name} (in use)")
             continue
-        if owned("volume", [v.name]) or ANONYMOUS_VOLUME.match(v.name) is not None:
-            cleaner.remove(f"volume {v.name}", partial(v.remove, force=True))
+        if owned("volume", [name]) or ANONYMOUS_VOLUME.match(name) is not None:
+            cleaner.remove(f"volume {name}", partial(actions.remove_volume, name, force=True))
         else:
-            cleaner.leave(f"volume {v.name}")
-    for n in client.networks.list():
-        if n.id in before.networks or n.name in BUILTIN_NETWORKS or _managed(n.attrs.get("Labels")):
+            cleaner.leave(f"volume {name}")
+    for n in api.get("/networks"):
+        nid, name = str(n["Id"]), str(n.get("Name", ""))
+        if nid in before.networks or name in BUILTIN_NETWORKS or _managed(n.get("Labels")):
             continue
-        if n.id in busy.networks or n.name in busy.networks:
+        if nid in busy.networks or name in busy.networks:
             if final:
-                cleaner.leave(f"network {n.name} (in use)")
+                cleaner.leave(f"network {name} (in use)")
             continue
-        if owned("network", [n.name, n.id[:12]]):
-            cleaner.remove(f"network {n.name}", n.remove)
+        if owned("network", [name, nid[:12]]):
+            cleaner.remove(f"network {name}", partial(actions.remove_network, nid))
         else:
-            cleaner.leave(f"network {n.name}")
-    for image in client.images.list(all=True):
-        if image.id in before.images:
+            cleaner.leave(f"network {name}")
+    for image in api.get("/images/json", all="1"):
+        image_id, tags = str(image["Id"]), image_tags(image)
+        if image_id in before.images:
             # An image that was here: only drop tags the session added to it.
-            for tag in image.tags:
+            for tag in tags:
                 if tag in before.image_tags:
                     continue
                 if owned("image", [tag, tag.rsplit(":", 1)[0]]):
-                    cleaner.remove(f"tag {tag}", partial(client.images.remove, tag, noprune=True))
+                    untag = partial(actions.remove_image, tag, noprune=True)
+                    cleaner.remove(f"tag {tag}", untag)
                 else:
                     cleaner.leave(f"tag {tag}")
             continue
-        if _managed(image.labels):
+        if _managed(image.get("Labels")):
             continue
-        what = f"image {', '.join(image.tags) or image.short_id}"
-        if image.id in busy.images:
+        short = _image_short_id(image_id)
+        what = f"image {', '.join(tags) or short}"
+        if image_id in busy.images:
             if final:
                 cleaner.leave(f"{what} (in use by a container)")
             continue
-        names = [*image.tags, *(t.rsplit(":", 1)[0] for t in image.tags), image.short_id]
+        names = [*tags, *(t.rsplit(":", 1)[0] for t in tags), short]
         if owned("image", names):
-            cleaner.remove(what, partial(client.images.remove, image.id, force=True))
+            cleaner.remove(what, partial(actions.remove_image, image_id, force=True))
         else:
             cleaner.leave(what)
 

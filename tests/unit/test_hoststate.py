@@ -17,37 +17,67 @@ class Obj:
     name: str = ""
     tags: list[str] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
-    attrs: dict[str, Any] = field(default_factory=dict)
+    listing: dict[str, Any] = field(default_factory=dict)
+    """More fields of the engine's listing (ImageID, Mounts, NetworkSettings)."""
     removed: bool = False
-
-    @property
-    def short_id(self) -> str:
-        return self.id[:12]
-
-    def remove(self, **_: Any) -> None:
-        self.removed = True
-
-
-class Collection:
-    def __init__(self, items: list[Obj]) -> None:
-        self.items = items
-        self.removed: list[str] = []
-
-    def list(self, **_: Any) -> list[Obj]:
-        return [i for i in self.items if not i.removed]
-
-    def remove(self, ref: str, **_: Any) -> None:
-        self.removed.append(ref)
 
 
 class FakeEngine:
+    """The engine's listings as the API gives them (GET) and the docker SDK's low-level
+    removals (client.api.remove_*), which log what they did, in order."""
+
     def __init__(
         self, containers: list[Obj], volumes: list[Obj], networks: list[Obj], images: list[Obj]
     ) -> None:
-        self.containers = Collection(containers)
-        self.volumes = Collection(volumes)
-        self.networks = Collection(networks)
-        self.images = Collection(images)
+        self.containers, self.volumes, self.networks, self.images = (
+            containers,
+            volumes,
+            networks,
+            images,
+        )
+        self.api = self
+        self.log: list[str] = []
+        self.asked: list[str] = []
+
+    def get(self, path: str, **_: str) -> Any:
+        self.asked.append(path)
+        live = lambda items: [i for i in items if not i.removed]  # noqa: E731
+        if path == "/containers/json":
+            return [
+                {"Id": c.id, "Names": [f"/{c.name}"], "Labels": c.labels, **c.listing}
+                for c in live(self.containers)
+            ]
+        if path == "/volumes":
+            return {"Volumes": [{"Name": v.name, "Labels": v.labels} for v in live(self.volumes)]}
+        if path == "/networks":
+            return [{"Id": n.id, "Name": n.name, "Labels": n.labels} for n in live(self.networks)]
+        if path == "/images/json":
+            return [{"Id": i.id, "RepoTags": i.tags, "Labels": i.labels} for i in live(self.images)]
+        raise AssertionError(path)
+
+    def _gone(self, items: list[Obj], key: str, what: str) -> None:
+        self.log.append(what)
+        for item in items:
+            if key in (item.id, item.name):
+                item.removed = True
+
+    def remove_container(self, cid: str, **_: Any) -> None:
+        self._gone(self.containers, cid, f"rm {cid}")
+
+    def remove_volume(self, name: str, **_: Any) -> None:
+        self._gone(self.volumes, name, f"volume rm {name}")
+
+    def remove_network(self, nid: str) -> None:
+        self._gone(self.networks, nid, f"network rm {nid}")
+
+    def remove_image(self, ref: str, noprune: bool = False, **_: Any) -> None:
+        if noprune:  # a tag: the image stays
+            self.log.append(f"untag {ref}")
+            for image in self.images:
+                if ref in image.tags:
+                    image.tags.remove(ref)
+        else:
+            self._gone(self.images, ref, f"rmi {ref}")
 
 
 ANON = "a" * 64
@@ -91,10 +121,13 @@ def lesson_owned(kind: str, names: list[str]) -> bool:
 def test_only_the_lessons_new_objects_go() -> None:
     fake = engine()
     report = CleanupReport()
-    restore_engine(fake, BEFORE, report, lesson_owned)  # type: ignore[arg-type]
-    removed = {c.name for c in fake.containers.items if c.removed}
+    restore_engine(fake, BEFORE, report, lesson_owned, reader=fake)
+    removed = {c.name for c in fake.containers if c.removed}
     assert removed == {"registry"}  # not users-db (old), someone-else, nor lab's own node
-    assert fake.images.removed == ["127.0.0.1:5000/hello-world:latest", "i-new"]
+    assert [e for e in fake.log if e.startswith(("untag", "rmi"))] == [
+        "untag 127.0.0.1:5000/hello-world:latest",
+        "rmi i-new",
+    ]
     assert "container someone-else (c-new-other)" in report.left
     assert "image other/app:1" in report.left
     assert "volume named-other" in report.left
@@ -106,10 +139,11 @@ def test_only_the_lessons_new_objects_go() -> None:
 def test_dry_run_changes_nothing() -> None:
     fake = engine()
     report = CleanupReport()
-    restore_engine(fake, BEFORE, report, lesson_owned, dry_run=True)  # type: ignore[arg-type]
-    assert not any(c.removed for c in fake.containers.items)
-    assert fake.images.removed == []
+    restore_engine(fake, BEFORE, report, lesson_owned, dry_run=True, reader=fake)
+    assert fake.log == []
+    assert not any(c.removed for c in fake.containers)
     assert "container registry (c-new-lesson)" in report.removed
+    assert "image registry:2, registry:latest" in report.removed
 
 
 def test_files_added_changed_and_removed_are_put_back(tmp_path: Path) -> None:
@@ -152,41 +186,23 @@ def test_snapshot_round_trips_through_json(tmp_path: Path) -> None:
 def test_what_a_removed_container_used_goes_after_it_and_in_use_is_left() -> None:
     """The lesson's container goes side by side with objects no container uses; its image,
     network and named volume go after it; an image someone else's container uses stays."""
-    log: list[str] = []
-
-    class Logged(Obj):
-        def remove(self, **_: Any) -> None:
-            log.append(f"remove {self.id}")
-            self.removed = True
-
-    class Images(Collection):
-        def remove(self, ref: str, **_: Any) -> None:
-            log.append(f"rmi {ref}")
-            super().remove(ref)
-            for image in self.items:
-                if image.id == ref:
-                    image.removed = True
-
     uses_all = {
-        "Image": "i-new",
+        "ImageID": "i-new",
         "Mounts": [{"Type": "volume", "Name": "registry-data"}],
         "NetworkSettings": {"Networks": {"registry-net": {"NetworkID": "n-new"}}},
     }
     fake = FakeEngine(
         containers=[
-            Logged("c-new-lesson", "registry", attrs=uses_all),
-            Logged("c-new-other", "someone-else", attrs={"Image": "i-shared"}),
+            Obj("c-new-lesson", "registry", listing=uses_all),
+            Obj("c-new-other", "someone-else", listing={"ImageID": "i-shared"}),
         ],
-        volumes=[Logged("registry-data", "registry-data"), Logged(ANON, ANON)],
-        networks=[Logged("n-new", "registry-net")],
-        images=[],
-    )
-    fake.images = Images(
-        [
+        volumes=[Obj("registry-data", "registry-data"), Obj(ANON, ANON)],
+        networks=[Obj("n-new", "registry-net")],
+        images=[
             Obj("i-new", tags=["registry:2"]),
             Obj("i-free", tags=["hello-world:latest"]),
             Obj("i-shared", tags=["registry:latest"]),
-        ]
+        ],
     )
     said = "docker run -d --name registry -v registry-data:/d --network registry-net registry:2"
     said += "\ndocker pull hello-world registry"
@@ -195,16 +211,35 @@ def test_what_a_removed_container_used_goes_after_it_and_in_use_is_left() -> Non
         return any(len(n) > 1 and n in said for n in names)
 
     report = CleanupReport()
-    restore_engine(fake, HostState(), report, owned)  # type: ignore[arg-type]
-    first_pass = {"remove c-new-lesson", f"remove {ANON}", "rmi i-free"}
-    assert set(log[:3]) == first_pass, log
-    assert set(log[3:]) == {"remove registry-data", "remove n-new", "rmi i-new"}, log
+    restore_engine(fake, HostState(), report, owned, reader=fake)
+    assert set(fake.log[:3]) == {"rm c-new-lesson", f"volume rm {ANON}", "rmi i-free"}
+    assert set(fake.log[3:]) == {"volume rm registry-data", "network rm n-new", "rmi i-new"}
     assert "image registry:latest (in use by a container)" in report.left
     assert "container someone-else (c-new-other)" in report.left
     assert len(report.left) == len(set(report.left)) == 2
     assert not report.failed
 
-    log.clear()
-    preview = CleanupReport()
-    restore_engine(engine(), BEFORE, preview, lesson_owned, dry_run=True)  # type: ignore[arg-type]
+    preview, again = CleanupReport(), engine()
+    restore_engine(again, BEFORE, preview, lesson_owned, dry_run=True, reader=again)
     assert len(preview.removed) == len(set(preview.removed))  # each object listed once
+
+
+def test_cleanup_asks_for_each_kind_of_object_once_however_many_there_are() -> None:
+    """A learner's machine may hold hundreds of images: cleanup reads one listing per kind
+    (and per pass), never one request per object."""
+    fake = FakeEngine(
+        containers=[Obj(f"c-{i}", f"theirs-{i}") for i in range(40)] + [Obj("c-mine", "registry")],
+        volumes=[Obj(f"v-{i}", f"v-{i}") for i in range(40)],
+        networks=[Obj(f"n-{i}", f"net-{i}") for i in range(20)],
+        images=[Obj(f"i-{i}", tags=[f"app{i}:1"]) for i in range(300)],
+    )
+    before = HostState(
+        containers=frozenset(c.id for c in fake.containers if c.id != "c-mine"),
+        images=frozenset(i.id for i in fake.images),
+        volumes=frozenset(v.name for v in fake.volumes),
+        networks=frozenset(n.id for n in fake.networks),
+    )
+    report = CleanupReport()
+    restore_engine(fake, before, report, lesson_owned, reader=fake)
+    assert fake.log == ["rm c-mine"]
+    assert len(fake.asked) == 8  # containers, volumes, networks, images; twice (two passes)
