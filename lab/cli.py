@@ -158,8 +158,11 @@ def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
-    """The argument parser; commands maps each sub-command to its function."""
+def build_parser(
+    commands: dict[str, Command], command: str | None = None
+) -> argparse.ArgumentParser:
+    """The argument parser; commands maps each sub-command to its function. command: the one
+    being run, if known (the assertions of `lab assert` are only built for it or for help)."""
     parser = _Parser(
         prog="lab",
         description="Hands-on Docker courses that run in your terminal and check themselves.",
@@ -227,7 +230,7 @@ def build_parser(commands: dict[str, Command]) -> argparse.ArgumentParser:
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=commands["reset"])
 
-    add_assert_parser(sub)
+    add_assert_parser(sub, listed_only=command not in (None, "assert"))
     return parser
 
 
@@ -356,8 +359,10 @@ COMMANDS: dict[str, Command] = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run `lab`; returns the exit status (see lab.status.ExitStatus)."""
-    parser = build_parser(COMMANDS)
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    command = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(COMMANDS, command)
+    args = parser.parse_args(words)
     func: Command = getattr(args, "func", cmd_home)
     if func is not cmd_run:  # `lab run` says so itself, once its modules are loaded
         startup.started()

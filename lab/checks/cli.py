@@ -20,11 +20,18 @@ EPILOG = (
 )
 
 
-def add_parser(sub: Any) -> None:
-    """Add `assert` and its assertions to the sub-parsers of `lab`; `func=run`."""
+HELP = "check images, containers, ports, registries, URLs or files (exit 0 holds, 1 not)"
+
+
+def add_parser(sub: Any, *, listed_only: bool = False) -> None:
+    """Add `assert` and its assertions to the sub-parsers of `lab`; `func=run`. listed_only:
+    just its name and help (another command runs: building every assertion takes a while)."""
+    if listed_only:
+        sub.add_parser("assert", help=HELP)
+        return
     parser = sub.add_parser(
         "assert",
-        help="check images, containers, ports, registries, URLs or files (exit 0 holds, 1 not)",
+        help=HELP,
         description="Check one thing and say what was found; for lesson check blocks.",
         epilog=EPILOG,
     )
