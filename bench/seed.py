@@ -34,7 +34,7 @@ from lab.shell.session import DEFAULT_COLS, DEFAULT_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "fixtures" / "lessons" / "seed-registry-part1.md"
-ROUNDS = 9
+ROUNDS = 15
 SETTLE = 1.0
 """Seconds between a clean-up and the next timed round."""
 LESSON_IMAGES = ("hello-world:latest", "registry:2", "registry:latest")
