@@ -76,3 +76,28 @@ def test_every_part_runs_green_with_every_written_check(
         assert all(s["status"] == "passed" for s in lesson["steps"])
     assert "lab-s3cret-pw" not in report.read_text() + r.stdout  # part 3's password
     assert engine_state(engine) == before  # each part left nothing behind
+
+
+@pytest.mark.docker
+@pytest.mark.timeout(300)
+def test_cache_part_passes_when_the_engine_already_has_hello_world_under_another_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A learner's engine may hold hello-world under names of its own (a tag from part 1 done
+    by hand). Part 4 pulls an image built in the lesson, so the pull still goes through the
+    cache and lands in its catalog; the learner's tag is untouched."""
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path / "state"))
+    engine: Any = connect()
+    had = bool(engine.images.list(name="hello-world"))
+    image = engine.images.pull("hello-world", tag="latest")
+    mine = f"lab-test-mine-{tmp_path.name[-6:].lower()}"
+    image.tag(mine, "1")
+    try:
+        r = run_lab("run", str(LESSONS / "registry-4-cache.md"))
+        assert r.status == ExitStatus.OK, r.stdout + r.stderr
+        assert "ok      check line" in r.stdout and "cache's catalog" in r.stdout
+        assert f"{mine}:1" in engine.images.get(image.id).tags
+    finally:
+        engine.images.remove(f"{mine}:1")
+        if not had:
+            engine.images.remove("hello-world:latest")
