@@ -5,7 +5,7 @@ preflight and the snapshot of the host). The docker SDK answers them as well, bu
 (with requests and urllib3) takes ~70 ms on the machines we measure, about a twentieth of a
 whole run of the seed lesson, all of it before the learner's first command. So those questions
 go through this small reader, and the SDK, which checks and cleanup use, is imported while the
-first step runs (`warm_up`).
+first step runs (lab.runner.warmup).
 
 This is deliberately not a general client: it only reads (GET) and only talks to a local unix
 socket. Any other engine address (tcp://, ssh://, TLS) is read through the docker SDK with the
@@ -14,12 +14,10 @@ same interface (`SDKEngine`), so callers never need to know which one they have.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 from urllib.parse import quote, urlencode
@@ -156,7 +154,6 @@ class SDKEngine:
     def __init__(self, client: Any) -> None:
         self.client = client
         self._api = client.api
-        self.address = str(getattr(self._api, "base_url", "the Docker engine"))
 
     def _response(self, path: str, params: dict[str, str], *, stream: bool = False) -> Any:
         from requests.exceptions import RequestException
@@ -217,35 +214,3 @@ def save_image(engine: Engine, ref: str, into: BinaryIO) -> None:
     """Write `docker save REF` into a file."""
     for chunk in engine.stream(path_of("/images/{}/get", ref)):
         into.write(chunk)
-
-
-_warmed = threading.Event()
-WARM_UP_NICENESS = 10
-"""The warm-up yields the CPU to the step's own commands (a `docker pull` unpacking layers):
-measured on the seed lesson, the first step no longer slows down while it runs."""
-
-
-def warm_up() -> None:
-    """Import and connect, in a background thread, what checks and cleanup will need (the
-    docker SDK, requests, the registry client, the default TLS context), so that the first
-    check after a step does not pay for it. Meant to run while a step waits on its command,
-    at a lower CPU priority; harmless to call more than once, and failures are left for the
-    real use to report."""
-    if _warmed.is_set():
-        return
-    _warmed.set()
-
-    def work() -> None:
-        with contextlib.suppress(OSError, AttributeError):  # Linux: this thread only
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
-        with contextlib.suppress(Exception):  # a head start only: checks report problems
-            from lab.checks import containers, images, ports, remote  # noqa: F401
-            from lab.checks.engine import connect
-            from lab.checks.httputil import tls_context
-            from lab.runner import drift  # noqa: F401
-
-            tls_context()
-            if engine_address().startswith("unix://"):
-                connect()
-
-    threading.Thread(target=work, name="lab-warm-up", daemon=True).start()

@@ -10,9 +10,7 @@ from docker import DockerClient
 from docker.errors import APIError, DockerException
 from requests.exceptions import RequestException
 
-from lab.engineapi import DEFAULT_HOST, HINT, engine_address, unreachable
-
-__all__ = ["DEFAULT_HOST", "HINT", "connect", "engine_address", "explain"]
+from lab.engineapi import engine_address, unreachable
 
 _clients: dict[tuple[str, str, str, float], DockerClient] = {}
 _clients_lock = threading.Lock()

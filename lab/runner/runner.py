@@ -20,7 +20,7 @@ from lab.applinks import resolve_app_link
 from lab.checks.verdict import Verdict
 from lab.doctor import lesson_needs
 from lab.engineapi import Engine as Reader
-from lab.engineapi import as_api, connect_api, warm_up
+from lab.engineapi import as_api, connect_api
 from lab.errors import LabError, ShellError
 from lab.hoststate import CleanupReport, HostState, restore, store, take_snapshot
 from lab.model import AppLink, Lesson, Step
@@ -47,6 +47,7 @@ from lab.runner.inferred import (
     infer_checks,
 )
 from lab.runner.shim import LabShim
+from lab.runner.warmup import warm_up
 from lab.shell import CommandResult, ShellSession
 from lab.shell.capture import redact
 

@@ -39,17 +39,22 @@ CORE = [
 ]
 
 
-def test_core_imports_no_textual() -> None:
+def assert_imports_none_of(modules: list[str], packages: tuple[str, ...]) -> None:
+    """Importing modules, in a fresh interpreter, loads no module of those packages."""
     code = (
         "import importlib, sys\n"
-        f"for name in {CORE!r}:\n"
+        f"for name in {modules!r}:\n"
         "    importlib.import_module(name)\n"
-        "bad = sorted(m for m in sys.modules if m == 'textual' or m.startswith('textual.'))\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {packages!r})\n"
         "print(bad)\n"
         "sys.exit(1 if bad else 0)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_core_imports_no_textual() -> None:
+    assert_imports_none_of(CORE, ("textual",))
 
 
 def test_import_linter_contract() -> None:
@@ -61,18 +66,8 @@ def test_import_linter_contract() -> None:
 START_PATH = ["lab.cli", "lab.headless", "lab.doctor", "lab.hoststate", "lab.engineapi"]
 """What `lab run` imports before its first step: the preflight and the host snapshot read the
 engine without the docker SDK, whose import (requests, urllib3) costs ~70 ms at every start;
-checks and cleanup import it while the first step runs (lab.engineapi.warm_up)."""
+checks and cleanup import it while the first step runs (lab.runner.warmup)."""
 
 
 def test_lab_run_starts_without_the_docker_sdk_or_rich() -> None:
-    code = (
-        "import importlib, sys\n"
-        f"for name in {START_PATH!r}:\n"
-        "    importlib.import_module(name)\n"
-        "heavy = ('docker', 'requests', 'urllib3', 'rich')\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in heavy)\n"
-        "print(bad)\n"
-        "sys.exit(1 if bad else 0)\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert_imports_none_of(START_PATH, ("docker", "requests", "urllib3", "rich"))
