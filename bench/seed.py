@@ -29,7 +29,7 @@ from ptyprocess import PtyProcess
 
 from lab.checks import connect
 from lab.hoststate import restore, take_snapshot
-from lab.parser import read_lesson
+from lab.lesson.load import load_lesson
 from lab.shell.session import DEFAULT_COLS, DEFAULT_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,7 @@ def lab_round(env: dict[str, str]) -> float:
 
 def main() -> None:
     client = connect()
-    lesson = read_lesson(SEED)
+    lesson = load_lesson(SEED)
     script = "\n".join(step.command for step in lesson.steps)
     present = [ref for ref in LESSON_IMAGES if client.images.list(name=ref)]
     for ref in present:

@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lab.parser import parse_text
+from lab.lesson.parser import parse_text
 from lab.runner import LessonRunner, StepFinished, StepStarted
 
 STEPS = 200

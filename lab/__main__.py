@@ -1,5 +1,5 @@
 """Entry point for `python -m lab`."""
 
-from lab.cli import entry
+from lab.cli.main import entry
 
 entry()

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from lab.errors import LessonError
-from lab.lint import LESSON_SUFFIXES, load_lesson
-from lab.model import Lesson, Step
+from lab.lesson.load import LESSON_SUFFIXES, load_lesson
+from lab.lesson.model import Lesson, Step
 from lab.runner import LessonRunner, RunOptions, StepResult
 
 

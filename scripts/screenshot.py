@@ -25,8 +25,8 @@ SIZE = (150, 42)
 
 
 async def shoot(lesson_path: Path, steps: int, out: Path) -> None:
-    from lab.learn import reset_lesson
-    from lab.lint import load_lesson
+    from lab.learner.session import reset_lesson
+    from lab.lesson.lint import load_lesson
     from lab.tui.app import LabApp
     from lab.tui.screens.lesson import LessonScreen
 

@@ -7,8 +7,8 @@ from typing import Any
 from docker import DockerClient
 from docker.errors import APIError, NotFound
 
-from lab.checks.engine import connect, explain
 from lab.checks.verdict import Verdict, listed, short_digest
+from lab.engine.sdk import connect, explain
 from lab.errors import LabError
 
 

@@ -7,7 +7,6 @@ from typing import Any
 from docker import DockerClient
 from docker.errors import APIError, NotFound
 
-from lab.checks.engine import connect, explain
 from lab.checks.verdict import (
     Verdict,
     digest_matches,
@@ -15,6 +14,7 @@ from lab.checks.verdict import (
     normalize_digest,
     short_digest,
 )
+from lab.engine.sdk import connect, explain
 from lab.errors import UsageError
 
 

@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 from docker import DockerClient
 
 from lab.checks.containers import find_container, no_container, state
-from lab.checks.engine import connect
 from lab.checks.net import ANSWER_WAIT, UNREACHABLE, probe_tcp
 from lab.checks.verdict import Verdict, listed
+from lab.engine.sdk import connect
 from lab.errors import UsageError
 
 

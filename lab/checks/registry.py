@@ -18,9 +18,9 @@ from lab.checks.httputil import (
     new_session,
     tls_verify,
 )
-from lab.checks.reference import is_insecure_host
 from lab.checks.wwwauth import Challenge, find_challenge
 from lab.errors import LabError
+from lab.lesson.reference import is_insecure_host
 
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"

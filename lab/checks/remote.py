@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 import requests
 
 from lab.checks.httputil import TIMEOUT, describe_error, new_session, safe_url, tls_verify
-from lab.checks.reference import Reference, parse_reference
 from lab.checks.registry import RegistryClient, RegistryError
 from lab.checks.verdict import (
     Verdict,
@@ -19,6 +18,7 @@ from lab.checks.verdict import (
     short_digest,
 )
 from lab.errors import UsageError
+from lab.lesson.reference import Reference, parse_reference
 
 
 def registry_has(

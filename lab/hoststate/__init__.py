@@ -1,7 +1,8 @@
 """What a lesson run changed on the host (engine objects, /etc/docker), and undoing it."""
 
+from lab.engine.cleanup import CleanupReport
 from lab.hoststate import store
-from lab.hoststate.restore import CleanupReport, restore
+from lab.hoststate.restore import restore
 from lab.hoststate.snapshot import HostState, take_snapshot
 from lab.hoststate.store import SessionRecord
 

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from lab.engine.cleanup import CleanupReport
 from lab.hoststate import store
-from lab.hoststate.restore import CleanupReport, restore
+from lab.hoststate.restore import restore
 
 
 def reset_recorded(lesson: Path, engine: Callable[[], Any]) -> CleanupReport | None:

@@ -11,7 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lab.engineapi import Engine, EngineRequestError, as_api, image_tags, path_of, save_image
+from lab.engine.api import EngineRequestError, image_tags, path_of
+from lab.engine.reader import Engine, as_api, save_image
 
 ETC_DOCKER = Path("/etc/docker")
 MAX_SAVED_FILE = 1024 * 1024

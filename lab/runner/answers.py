@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from lab.model import Answer, Step
+from lab.lesson.model import Answer, Step
 
 Answerer = Callable[[str, bool], "str | None"]
 

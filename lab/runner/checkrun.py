@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from lab.model import Check
+from lab.lesson.model import Check
 from lab.runner.events import CheckResult
 from lab.shell import ShellSession
 from lab.shell.capture import redact

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from lab.hoststate import CleanupReport
-from lab.model import Check, Lesson, Step
+from lab.engine.cleanup import CleanupReport
+from lab.lesson.model import Check, Lesson, Step
 
 StepStatus = Literal["passed", "failed", "timeout", "skipped", "error"]
 

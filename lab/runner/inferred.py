@@ -12,9 +12,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from lab.checks.reference import parse_reference
 from lab.checks.verdict import Verdict
-from lab.dockercmd import (
+from lab.errors import LabError
+from lab.lesson.commands import (
     Action,
     ChangeDir,
     DockerPull,
@@ -31,7 +31,7 @@ from lab.dockercmd import (
     read_commands,
     with_tag,
 )
-from lab.errors import LabError
+from lab.lesson.reference import parse_reference
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 CERTS_D = Path("/etc/docker/certs.d")

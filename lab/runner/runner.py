@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lab.ansi import ANSI
-from lab.applinks import resolve_app_link
 from lab.checks.verdict import Verdict
-from lab.doctor import lesson_needs
-from lab.engineapi import Engine as Reader
-from lab.engineapi import as_api, connect_api
+from lab.engine.reader import Engine as Reader
+from lab.engine.reader import as_api, connect_api
 from lab.errors import LabError, ShellError
 from lab.hoststate import CleanupReport, HostState, restore, store, take_snapshot
-from lab.model import AppLink, Lesson, Step
+from lab.lesson.model import AppLink, Lesson, Step
+from lab.lesson.needs import lesson_needs
 from lab.runner.answers import StepAnswerer
+from lab.runner.applinks import resolve_app_link
 from lab.runner.checkrun import run_check_in_session, run_check_process
 from lab.runner.events import (
     CheckFinished,
@@ -65,7 +65,7 @@ ShellFactory = Callable[[int, Path, dict[str, str]], ShellSession]
 
 
 def _default_engine() -> Any:
-    from lab.checks.engine import connect  # the docker SDK: only when an engine is needed
+    from lab.engine.sdk import connect  # the docker SDK: only when an engine is needed
 
     return connect()
 

@@ -6,7 +6,7 @@ import contextlib
 import os
 import threading
 
-from lab.engineapi import engine_address
+from lab.engine.api import engine_address
 
 _warmed = threading.Event()
 WARM_UP_NICENESS = 10
@@ -29,8 +29,8 @@ def warm_up() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WARM_UP_NICENESS)
         with contextlib.suppress(Exception):  # a head start only: checks report problems
             from lab.checks import containers, images, ports, remote  # noqa: F401
-            from lab.checks.engine import connect
             from lab.checks.httputil import tls_context
+            from lab.engine.sdk import connect
             from lab.runner import drift  # noqa: F401
 
             tls_context()

@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from lab.hoststate import CleanupReport
+from lab.engine.cleanup import CleanupReport
 from lab.sandbox import owner as labels
 from lab.sandbox.owner import Owner
 

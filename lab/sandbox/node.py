@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lab.engineapi import reason
+from lab.engine.api import reason
 from lab.errors import EnvironmentNotReady
 from lab.sandbox.netns import call_in_netns
 from lab.sandbox.paths import resolve_in

@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from requests.exceptions import RequestException
 
+from lab.engine.cleanup import CleanupReport
 from lab.errors import EnvironmentNotReady, LabError
-from lab.hoststate import CleanupReport
 from lab.sandbox import owner as labels
 from lab.sandbox.mode import NodeMode, caps_mode, detect_mode, engine_bounding_set
 from lab.sandbox.mode import refused_privileged as _refused

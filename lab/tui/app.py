@@ -11,9 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from lab.errors import LessonError
-from lab.learn import Engine, LearnerSession, ShellFactory
-from lab.lint import load_lesson
-from lab.model import Lesson
+from lab.learner.session import Engine, LearnerSession, ShellFactory
+from lab.lesson.load import load_lesson
+from lab.lesson.model import Lesson
 from lab.tui.screens.lesson import LessonScreen
 
 if TYPE_CHECKING:
@@ -87,8 +87,8 @@ def run_app(
 def parting_notes(lessons: list[Lesson]) -> list[str]:
     """What stays on this machine after the app: lessons the learner worked on whose changes
     `lab reset` undoes (a session record, and progress made)."""
-    from lab import progress
     from lab.hoststate import store
+    from lab.learner import progress
 
     def worked_on(lesson: Lesson) -> bool:
         made = progress.load(lesson.path)

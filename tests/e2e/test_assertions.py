@@ -471,7 +471,7 @@ except UsageError as exc:
     sys.stderr.write(f"lab: {exc}\\n")
     sys.exit(2)
 """
-"""Stands in for `python -m lab` while `assert` is not wired into lab/cli.py."""
+"""Stands in for `python -m lab` while `assert` is not wired into lab/cli/main.py."""
 
 
 def assert_is_wired() -> bool:

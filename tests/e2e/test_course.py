@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from lab.checks import connect
-from lab.course import bundled_lessons_dir
-from lab.parser import read_lesson
-from lab.status import ExitStatus
+from lab.errors import ExitStatus
+from lab.lesson.course import bundled_lessons_dir
+from lab.lesson.parser import read_lesson
 from tests.conftest import ROOT, run_lab
 from tests.e2e.test_seed import engine_state
 

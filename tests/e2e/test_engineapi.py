@@ -1,4 +1,4 @@
-"""lab.engineapi against the real engine: the socket reader answers as the docker SDK does.
+"""lab.engine.api against the real engine: the socket reader answers as the docker SDK does.
 
 The preflight and the host snapshot read the engine through its unix socket (no SDK at
 start-up); anything else goes through the SDK with the same interface. Both must see the
@@ -16,19 +16,12 @@ from typing import Any
 import pytest
 
 from lab.checks import connect
-from lab.doctor import diagnose
-from lab.engineapi import (
-    EngineRequestError,
-    SDKEngine,
-    SocketEngine,
-    connect_api,
-    image_tags,
-    path_of,
-    save_image,
-)
+from lab.engine.api import EngineRequestError, SocketEngine, image_tags, path_of
+from lab.engine.reader import SDKEngine, connect_api, save_image
 from lab.errors import EnvironmentNotReady
 from lab.hoststate import take_snapshot
-from lab.lint import load_lesson
+from lab.hoststate.doctor import diagnose
+from lab.lesson.load import load_lesson
 from tests.conftest import FIXTURES
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(120)]

@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 
 from lab.checks import connect
+from lab.errors import ExitStatus
 from lab.sandbox.owner import KEPT, LESSON, OWNER, RUN, Owner, boot_id
-from lab.status import ExitStatus
 from tests.conftest import FIXTURES, ROOT, run_lab, sandbox_leftovers
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(240)]

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from lab.checks import connect
+from lab.errors import ExitStatus
 from lab.hoststate import take_snapshot
-from lab.status import ExitStatus
 from tests.conftest import FIXTURES, ROOT, Result, run_lab
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]

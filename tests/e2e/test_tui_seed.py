@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from lab.checks import connect
-from lab.learn import reset_lesson
+from lab.learner.session import reset_lesson
 from tests.conftest import FIXTURES, ROOT
 
 pytestmark = [

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lab.status import ExitStatus
+from lab.errors import ExitStatus
 from tests.conftest import FIXTURES, ROOT, run_lab
 
 pytestmark = pytest.mark.timeout(180)

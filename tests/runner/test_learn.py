@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lab import progress
-from lab.learn import LearnerSession, workspace_dir
-from lab.lint import load_lesson
+from lab.learner import progress
+from lab.learner.session import LearnerSession, workspace_dir
+from lab.lesson.load import load_lesson
 from tests.conftest import fixture
 
 pytestmark = pytest.mark.timeout(60)

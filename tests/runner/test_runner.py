@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from lab.lint import load_lesson
-from lab.parser import parse_text
+from lab.lesson.load import load_lesson
+from lab.lesson.parser import parse_text
 from lab.runner import (
     CheckFinished,
     LessonFinished,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from lab.lint import load_lesson
+from lab.lesson.load import load_lesson
 from lab.tui.app import LabApp
 from lab.tui.screens.lesson import LessonScreen
 from lab.tui.widgets.lesson_view import LessonView

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from textual.pilot import Pilot
 
-from lab.lint import load_lesson
-from lab.progress import Progress, step_keys
+from lab.learner.progress import Progress, step_keys
+from lab.lesson.load import load_lesson
 from lab.tui.app import LabApp
 from lab.tui.screens.lesson import LessonScreen
 from tests.conftest import fixture

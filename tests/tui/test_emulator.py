@@ -6,10 +6,10 @@ import pyte
 import pytest
 from rich.text import Text
 
-from lab.tui.terminal.colors import rich_color, style_of
-from lab.tui.terminal.feeder import OutputFeeder
-from lab.tui.terminal.keys import key_to_text
-from lab.tui.terminal.screen import TerminalScreen
+from lab.tui.emulator.colors import rich_color, style_of
+from lab.tui.emulator.feeder import OutputFeeder
+from lab.tui.emulator.keys import key_to_text
+from lab.tui.emulator.screen import TerminalScreen
 
 
 def feed(screen: TerminalScreen, data: bytes) -> None:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lab.learn import workspace_dir
-from lab.progress import Progress
+from lab.learner.progress import Progress
+from lab.learner.session import workspace_dir
 from lab.tui.screens.confirm import ConfirmScreen
 from lab.tui.screens.help import HelpScreen
 from lab.tui.screens.outline import OutlineScreen
@@ -179,7 +179,7 @@ async def test_a_shell_that_exits_can_be_started_again() -> None:
 async def test_engine_down_shows_the_doctors_advice(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from lab.lint import load_lesson
+    from lab.lesson.load import load_lesson
     from lab.tui.app import LabApp
     from lab.tui.screens.problem import ProblemScreen
 
@@ -213,8 +213,8 @@ async def test_two_terminals_in_tabs_each_step_in_its_own() -> None:
 
 
 async def test_a_long_lesson_shows_its_start_first_then_the_rest() -> None:
-    from lab.learn import LearnerSession
-    from lab.lint import load_lesson
+    from lab.learner.session import LearnerSession
+    from lab.lesson.load import load_lesson
 
     lesson = load_lesson(fixture("seed-registry-part1.md"))
     view = LessonView(LearnerSession(lesson))

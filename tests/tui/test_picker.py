@@ -60,8 +60,8 @@ async def test_an_empty_course_says_what_to_do(tmp_path: object) -> None:
 
 def test_parting_notes_name_lessons_that_left_something() -> None:
     from lab.hoststate import HostState, store
-    from lab.lint import load_lesson
-    from lab.progress import Progress
+    from lab.learner.progress import Progress
+    from lab.lesson.load import load_lesson
     from lab.tui.app import parting_notes
 
     kept, clean = load_lesson(fixture("hints.md")), load_lesson(fixture("run-pass.md"))

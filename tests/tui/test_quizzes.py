@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Checkbox, Input, RadioButton
 
-from lab.progress import load
+from lab.learner.progress import load
 from lab.tui.screens.summary import SummaryScreen
 from lab.tui.widgets.quiz_card import QuizCard
 from tests.conftest import fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.model import Answer, ExpectedOutput, Step
+from lab.lesson.model import Answer, ExpectedOutput, Step
 from lab.runner.answers import StepAnswerer
 
 

@@ -4,39 +4,24 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 from tests.conftest import ROOT
 
-CORE = [
-    "lab.model",
-    "lab.parser",
-    "lab.lint",
-    "lab.options",
-    "lab.frontmatter",
-    "lab.plan",
-    "lab.errors",
-    "lab.shell",
-    "lab.runner",
-    "lab.headless",
-    "lab.runall",
-    "lab.engineapi",
-    "lab.report.junit",
-    "lab.report.json_report",
-    "lab.render.console",
-    "lab.pytest_plugin",
-    "lab.checks",
-    "lab.doctor",
-    "lab.hoststate",
-    "lab.dockercmd",
-    "lab.cli",
-    "lab.sandbox",
-    "lab.overlay",
-    "lab.applinks",
-    "lab.document",
-    "lab.progress",
-    "lab.learn",
-]
+
+def lab_modules() -> list[str]:
+    """Every module of the lab package, by walking its files (so none is forgotten)."""
+    package = ROOT / "lab"
+    names = []
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+CORE = [m for m in lab_modules() if m != "lab.tui" and not m.startswith("lab.tui.")]
+"""The headless core: everything but the TUI (lab.__main__ included, as `python -m lab`)."""
 
 
 def assert_imports_none_of(modules: list[str], packages: tuple[str, ...]) -> None:
@@ -54,7 +39,25 @@ def assert_imports_none_of(modules: list[str], packages: tuple[str, ...]) -> Non
 
 
 def test_core_imports_no_textual() -> None:
-    assert_imports_none_of(CORE, ("textual",))
+    assert len(CORE) > 50  # the walk found the package
+    assert_imports_none_of([m for m in CORE if m != "lab.__main__"], ("textual",))
+
+
+def test_the_textual_contract_names_every_core_package() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    forbidden = next(c for c in contracts if c["forbidden_modules"] == ["textual"])
+    tops = {".".join(m.split(".")[:2]) for m in CORE if m not in ("lab", "lab.__main__")}
+    assert tops - set(forbidden["source_modules"]) == set()
+
+
+def test_the_layers_contract_places_every_package() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    placed = {name.strip() for layer in layers for name in layer.split("|")}
+    tops = {".".join(m.split(".")[:2]) for m in lab_modules() if m not in ("lab", "lab.__main__")}
+    assert tops - placed == set()
 
 
 def test_import_linter_contract() -> None:
@@ -63,7 +66,13 @@ def test_import_linter_contract() -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-START_PATH = ["lab.cli", "lab.headless", "lab.doctor", "lab.hoststate", "lab.engineapi"]
+START_PATH = [
+    "lab.cli.main",
+    "lab.cli.run",
+    "lab.hoststate.doctor",
+    "lab.hoststate",
+    "lab.engine.api",
+]
 """What `lab run` imports before its first step: the preflight and the host snapshot read the
 engine without the docker SDK, whose import (requests, urllib3) costs ~70 ms at every start;
 checks and cleanup import it while the first step runs (lab.runner.warmup)."""

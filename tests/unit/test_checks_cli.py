@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lab.checks import Verdict
-from lab.checks.cli import add_parser, render, run
+from lab.cli.assertcmd import add_parser, render, run
 from lab.errors import UsageError
 from tests.conftest import ROOT
 
@@ -79,7 +79,7 @@ def test_bad_ports_and_digests_are_usage_errors() -> None:
 
 def test_checks_import_no_textual() -> None:
     code = (
-        "import sys, lab.checks, lab.checks.cli\n"
+        "import sys, lab.checks, lab.cli.assertcmd\n"
         "sys.exit(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True)

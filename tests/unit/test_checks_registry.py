@@ -14,7 +14,6 @@ import requests
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
-from lab.checks.reference import is_insecure_host, is_registry_host, parse_reference
 from lab.checks.registry import (
     ACCEPT,
     DOCKER_MANIFEST,
@@ -28,6 +27,7 @@ from lab.checks.remote import registry_has
 from lab.checks.verdict import short_digest
 from lab.checks.wwwauth import find_challenge, parse_challenges
 from lab.errors import UsageError
+from lab.lesson.reference import is_insecure_host, is_registry_host, parse_reference
 
 DIGEST = "sha256:" + "ab" * 32
 OTHER = "sha256:" + "cd" * 32

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.status import ExitStatus
+from lab.errors import ExitStatus
 from tests.conftest import FIXTURES, run_lab
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.dockercmd import (
+from lab.lesson.commands import (
     DockerPull,
     DockerPush,
     DockerRm,
@@ -17,7 +17,7 @@ from lab.dockercmd import (
     push_digests,
     read_commands,
 )
-from lab.parser import read_lesson
+from lab.lesson.parser import read_lesson
 from tests.conftest import fixture
 
 
@@ -101,7 +101,7 @@ def test_output_readers() -> None:
 
 
 def test_cd_is_noted() -> None:
-    from lab.dockercmd import ChangeDir
+    from lab.lesson.commands import ChangeDir
 
     assert read_commands("mkdir a && cd a && mkdir b").actions == (
         MakeDirs(("a",)),

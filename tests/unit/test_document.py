@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from lab.document import Prose, QuizBlock, StepBlock, clean_markdown, lesson_blocks
-from lab.lint import load_lesson
-from lab.parser import parse_text
+from lab.lesson.document import Prose, QuizBlock, StepBlock, clean_markdown, lesson_blocks
+from lab.lesson.load import load_lesson
+from lab.lesson.parser import parse_text
 from tests.conftest import FIXTURES
 
 
@@ -50,7 +50,7 @@ def test_app_links_point_at_localhost_and_attribute_lists_go() -> None:
 
 
 def test_app_links_point_at_their_terminals_node() -> None:
-    from lab.document import clean_markdown
+    from lab.lesson.document import clean_markdown
 
     text = 'Open [the app](/){:data-term=".term2"}{:data-port="8080"} now.'
     assert clean_markdown(text) == "Open [the app](http://localhost:8080) now."

@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lab.engine.cleanup import CleanupReport
 from lab.hoststate import HostState
-from lab.hoststate.restore import CleanupReport, restore_engine, restore_files
+from lab.hoststate.engine_cleanup import restore_engine
+from lab.hoststate.files import restore_files
 from lab.hoststate.snapshot import files_under
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from lab.errors import LessonError
-from lab.lint import lint_file, load_lesson
-from lab.model import Answer, Capture
-from lab.overlay import overlay_path
+from lab.lesson.load import lint_file, load_lesson
+from lab.lesson.model import Answer, Capture
+from lab.lesson.overlay import overlay_path
 from tests.conftest import fixture, run_lab
 
 LESSON = """\

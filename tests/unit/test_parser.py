@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from lab.lint import lint_file
-from lab.parser import parse_text, read_lesson
+from lab.lesson.load import lint_file
+from lab.lesson.parser import parse_text, read_lesson
 from tests.conftest import fixture
 
 

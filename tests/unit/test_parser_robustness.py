@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lab.errors import LessonError
-from lab.lint import analyse
-from lab.parser import decode, parse_text
+from lab.lesson.lint import analyse
+from lab.lesson.parser import decode, parse_text
 
 FENCE_INFOS = [".term1", ".term9", ".term", "check", "check .term2", "", "text", "json"]
 OPTIONS = [

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from lab import progress
-from lab.lint import load_lesson
-from lab.parser import parse_text
-from lab.progress import Progress, QuizAnswer
+from lab.learner import progress
+from lab.learner.progress import Progress, QuizAnswer
+from lab.lesson.load import load_lesson
+from lab.lesson.parser import parse_text
 from tests.conftest import ROOT, fixture
 
 
@@ -108,7 +108,7 @@ def test_progress_survives_kill_9(state_dir: Path) -> None:
     code = (
         "import os, signal\n"
         "from pathlib import Path\n"
-        "from lab import progress\n"
+        "from lab.learner import progress\n"
         f"p = progress.load(Path({str(fixture('run-pass.md'))!r}))\n"
         "for n in range(50):\n"
         "    p.mark_verified(f'step:{n}')\n"

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lab.applinks import app_link, resolve_app_link
 from lab.errors import UsageError
-from lab.lint import load_lesson
-from lab.model import AppLink
+from lab.lesson.load import load_lesson
+from lab.lesson.model import AppLink
+from lab.runner.applinks import app_link, resolve_app_link
 from lab.sandbox import mode as modes
 from lab.sandbox.nodes import inner_mirrors, node_image
 from lab.sandbox.owner import OWNER, STARTED, Owner, boot_id, start_time

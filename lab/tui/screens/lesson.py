@@ -14,8 +14,8 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from lab.errors import EnvironmentNotReady, LabError
-from lab.learn import LearnerSession
-from lab.model import Quiz, Step
+from lab.learner.session import LearnerSession
+from lab.lesson.model import Quiz, Step
 from lab.tui.widgets.header import LabHeader
 from lab.tui.widgets.lesson_view import LessonView
 from lab.tui.widgets.prose import ProseBlock

@@ -11,7 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from lab.learn import LearnerSession
+from lab.learner.session import LearnerSession
 
 
 def section_label(learner: LearnerSession, heading: int) -> Content:

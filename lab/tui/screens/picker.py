@@ -14,8 +14,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from lab import progress
-from lab.course import CourseEntry, bundled_lessons_dir, course
+from lab.learner import progress
+from lab.lesson.course import CourseEntry, bundled_lessons_dir, course
 from lab.tui.widgets.header import LabHeader
 
 

@@ -12,9 +12,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from lab.doctor import diagnose
 from lab.errors import LabError
-from lab.learn import LearnerSession
+from lab.hoststate.doctor import diagnose
+from lab.learner.session import LearnerSession
 
 MARKS = {"ok": "[$success]✓[/]", "warn": "[$warning]![/]", "fail": "[$error]✗[/]"}
 

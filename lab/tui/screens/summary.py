@@ -12,8 +12,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from lab.model import Lesson
-from lab.progress import Tally
+from lab.learner.progress import Tally
+from lab.lesson.model import Lesson
 
 
 def summary_text(lesson: Lesson, tally: Tally) -> Content:

@@ -7,7 +7,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import Static
 
-from lab.progress import Tally
+from lab.learner.progress import Tally
 
 BAR_WIDTH = 16
 """Cells of the progress bar."""

@@ -8,8 +8,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 
-from lab.document import Prose, QuizBlock, StepBlock, lesson_blocks
-from lab.learn import LearnerSession
+from lab.learner.session import LearnerSession
+from lab.lesson.document import Prose, QuizBlock, StepBlock, lesson_blocks
 from lab.tui.widgets.prose import ProseBlock
 from lab.tui.widgets.step_card import StepCard
 

@@ -11,7 +11,7 @@ from rich.markdown import Heading, Markdown
 from rich.text import Text
 from textual.widgets import Static
 
-from lab.document import clean_markdown
+from lab.lesson.document import clean_markdown
 
 FENCE = re.compile(r"^( {0,3})(`{3,}|~{3,})(.*)$")
 IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")

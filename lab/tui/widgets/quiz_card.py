@@ -9,8 +9,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, RadioButton, RadioSet, Static
 
-from lab.model import Quiz
-from lab.progress import QuizAnswer
+from lab.learner.progress import QuizAnswer
+from lab.lesson.model import Quiz
 
 KIND_TITLE = {"single": "one answer", "multiple": "several answers", "open": "your own words"}
 

@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-from lab.model import Step
+from lab.lesson.model import Step
 
 if TYPE_CHECKING:
     from lab.runner import CheckResult, StepResult

@@ -19,10 +19,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from lab.shell import ShellSession
-from lab.tui.terminal.feeder import OutputFeeder
-from lab.tui.terminal.keys import key_to_text
-from lab.tui.terminal.render import NO_CURSOR, RowRenderer
-from lab.tui.terminal.screen import DEFAULT_SCROLLBACK, HistoryRow, TerminalScreen
+from lab.tui.emulator.feeder import OutputFeeder
+from lab.tui.emulator.keys import key_to_text
+from lab.tui.emulator.render import NO_CURSOR, RowRenderer
+from lab.tui.emulator.screen import DEFAULT_SCROLLBACK, HistoryRow, TerminalScreen
 
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lab.model import Lesson, Quiz, Step
+from lab.lesson.model import Lesson, Quiz, Step
 from lab.statefiles import state_root, write_atomic
 
 VERSION = 1

@@ -6,18 +6,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lab.errors import LessonError
-from lab.lint import lesson_files
-from lab.model import Lesson
-from lab.parser import read_lesson
+from lab.lesson.load import lesson_files, load_lesson
+from lab.lesson.model import Lesson
 
 
 def bundled_lessons_dir() -> Path:
     """`lessons/` of a source checkout, else the copy installed inside the package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "lessons", here / "_bundled_lessons"):
+    package = Path(__file__).resolve().parents[1]  # lab/
+    for candidate in (package.parent / "lessons", package / "_bundled_lessons"):
         if candidate.is_dir():
             return candidate
-    return here.parent / "lessons"
+    return package.parent / "lessons"
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class CourseEntry:
     path: Path
     """The lesson file."""
     lesson: Lesson | None
-    """The parsed lesson, None if it could not be read."""
+    """The lesson as every command loads it (overlay steps included), None if it cannot be."""
     error: str | None = None
     """Why it could not be read."""
 
@@ -43,7 +42,7 @@ def course(paths: list[Path] | None = None) -> list[CourseEntry]:
     entries = []
     for path in lesson_files(paths or [bundled_lessons_dir()]):
         try:
-            entries.append(CourseEntry(path, read_lesson(path)))
+            entries.append(CourseEntry(path, load_lesson(path)))
         except LessonError as exc:
             entries.append(CourseEntry(path, None, str(exc)))
     return sorted(entries, key=lambda e: e.sort_key)

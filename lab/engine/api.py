@@ -9,7 +9,7 @@ first step runs (lab.runner.warmup).
 
 This is deliberately not a general client: it only reads (GET) and only talks to a local unix
 socket. Any other engine address (tcp://, ssh://, TLS) is read through the docker SDK with the
-same interface (`SDKEngine`), so callers never need to know which one they have.
+same interface (`lab.engine.reader`), so callers never need to know which one they have.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 import os
 import socket
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from lab.errors import EnvironmentNotReady, LabError
@@ -67,7 +67,7 @@ class EngineRequestError(LabError):
         """What the engine said (its JSON `message`), as the SDK's errors call it."""
 
 
-def _explanation(status: int, body: bytes) -> str:
+def explanation(status: int, body: bytes) -> str:
     text = body.decode("utf-8", "replace").strip()
     try:
         message = json.loads(text).get("message")
@@ -121,7 +121,7 @@ class SocketEngine:
         finally:
             conn.close()
         if response.status >= 400:
-            raise EngineRequestError(response.status, _explanation(response.status, body))
+            raise EngineRequestError(response.status, explanation(response.status, body))
         return bytes(body)
 
     def ping(self) -> None:
@@ -138,7 +138,7 @@ class SocketEngine:
         try:
             if response.status >= 400:
                 raise EngineRequestError(
-                    response.status, _explanation(response.status, response.read())
+                    response.status, explanation(response.status, response.read())
                 )
             while chunk := response.read(CHUNK):
                 yield chunk
@@ -148,69 +148,6 @@ class SocketEngine:
             conn.close()
 
 
-class SDKEngine:
-    """The same reads through a docker SDK client (any engine address the SDK supports)."""
-
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self._api = client.api
-
-    def _response(self, path: str, params: dict[str, str], *, stream: bool = False) -> Any:
-        from requests.exceptions import RequestException
-
-        try:
-            response = self._api.get(self._api.base_url + path, params=params, stream=stream)
-        except (RequestException, OSError) as exc:
-            raise unreachable(engine_address(), exc) from exc
-        if response.status_code >= 400:
-            raise EngineRequestError(
-                response.status_code, _explanation(response.status_code, response.content)
-            )
-        return response
-
-    def ping(self) -> None:
-        """Returns when the engine answers; EnvironmentNotReady when it does not."""
-        self._response("/_ping", {})
-
-    def get(self, path: str, **params: str) -> Any:
-        """The decoded JSON answer to GET path."""
-        return self._response(path, params).json()
-
-    def stream(self, path: str) -> Iterator[bytes]:
-        """The body of GET path, in chunks."""
-        yield from self._response(path, {}, stream=True).iter_content(CHUNK)
-
-
-Engine = SocketEngine | SDKEngine
-"""What reads the engine: either kind answers the same requests the same way."""
-
-
-def connect_api(timeout: float = 30.0) -> Engine:
-    """A reader of the engine at engine_address() that answers (EnvironmentNotReady if none):
-    the unix socket directly, anything else through the docker SDK."""
-    address = engine_address()
-    if address.startswith("unix://"):
-        engine = SocketEngine(address.removeprefix("unix://"), timeout)
-        engine.ping()
-        return engine
-    from lab.checks.engine import connect
-
-    return SDKEngine(connect(timeout))
-
-
-def as_api(engine: Any) -> Engine:
-    """engine as a reader: a reader as it is, a docker SDK client wrapped."""
-    if isinstance(engine, SocketEngine | SDKEngine):
-        return engine
-    return SDKEngine(engine)
-
-
 def image_tags(image: dict[str, Any]) -> list[str]:
     """An image's `repo:tag` names (from a listing or an inspect), as the SDK's Image.tags."""
     return [tag for tag in image.get("RepoTags") or [] if tag != "<none>:<none>"]
-
-
-def save_image(engine: Engine, ref: str, into: BinaryIO) -> None:
-    """Write `docker save REF` into a file."""
-    for chunk in engine.stream(path_of("/images/{}/get", ref)):
-        into.write(chunk)

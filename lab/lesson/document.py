@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
-from lab.model import Lesson, Quiz, Step
-from lab.parser import APP_LINK, ATTR, HINT, QUIZ_MARK, _markdown
+from lab.lesson.model import Lesson, Quiz, Step
+from lab.lesson.parser import APP_LINK, ATTR, HINT, QUIZ_MARK, _markdown
 
 QUIZ_BODIES = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
 """Blocks that hold a quiz's choices (lists) or model answer (a quote)."""

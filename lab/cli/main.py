@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from lab import __version__, startup
-from lab.checks.cli import add_parser as add_assert_parser
-from lab.errors import EnvironmentNotReady, LabError, LessonError, UsageError
-from lab.status import ExitStatus
+from lab import __version__
+from lab.cli import startup
+from lab.cli.assertcmd import add_parser as add_assert_parser
+from lab.errors import EnvironmentNotReady, ExitStatus, LabError, UsageError
 
 if TYPE_CHECKING:
-    from lab.model import Lesson
+    from lab.lesson.model import Lesson
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -39,7 +39,7 @@ def _out(stream: TextIO, text: str) -> None:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     """`lab lint PATH...`."""
-    from lab.lint import lesson_files, lint_file
+    from lab.lesson.load import lesson_files, lint_file
 
     files = list(lesson_files(args.paths))
     if not files:
@@ -61,8 +61,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 def cmd_steps(args: argparse.Namespace) -> int:
     """`lab steps PATH [--json]`."""
-    from lab.lint import load_lesson
-    from lab.plan import lesson_plan, plan_lines
+    from lab.lesson.load import load_lesson
+    from lab.lesson.plan import lesson_plan, plan_lines
 
     lessons = [load_lesson(p) for p in args.paths]
     if args.json:
@@ -78,7 +78,7 @@ def cmd_steps(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     """`lab list [PATH...]`: the course in order."""
-    from lab.course import course
+    from lab.lesson.course import course
 
     entries = course([Path(p) for p in args.paths] if args.paths else None)
     if not entries:
@@ -116,7 +116,7 @@ def cmd_home(args: argparse.Namespace) -> int:
 
 def cmd_open(args: argparse.Namespace) -> int:
     """`lab open LESSON`: the lesson beside a live terminal."""
-    from lab.lint import load_lesson
+    from lab.lesson.load import load_lesson
 
     lesson = load_lesson(args.lesson)  # a LessonError is `file:line: message` + hint, exit 2
     lesson = _with_sandbox(lesson, args)
@@ -236,8 +236,8 @@ def build_parser(
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """`lab doctor [LESSON...]`."""
-    from lab.doctor import diagnose
-    from lab.headless import load_all
+    from lab.cli.run import load_all
+    from lab.hoststate.doctor import diagnose
 
     lessons = load_all(args.paths) if args.paths else []
     diagnosis = diagnose(lessons, sandboxed=[lesson.front_matter.lab.sandbox for lesson in lessons])
@@ -261,10 +261,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     """`lab reset LESSON... [--yes]`: undo what a lesson session added to this machine."""
-    from lab.checks.engine import connect
+    from lab.engine.sdk import connect
     from lab.hoststate import CleanupReport, store
+    from lab.hoststate.engine_cleanup import restore_engine
     from lab.hoststate.reset import reset_recorded
-    from lab.hoststate.restore import restore_engine
 
     status = ExitStatus.OK
     swept = _reset_sandboxes(args.paths)
@@ -309,7 +309,7 @@ def _reset_sandboxes(paths: list[str]) -> set[str]:
     """Remove sandbox nodes that outlived their run (kept with --keep, or left by a lab that
     died): a lesson's, or with no paths every one. Returns the paths something was removed for.
     Nodes of a lab process that still runs are never touched."""
-    from lab.checks.engine import connect
+    from lab.engine.sdk import connect
     from lab.sandbox import sweep
 
     done: set[str] = set()
@@ -341,7 +341,7 @@ def _reset_sandboxes(paths: list[str]) -> set[str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """`lab run LESSON...`."""
-    from lab.headless import run_command
+    from lab.cli.run import run_command
 
     return run_command(args)
 
@@ -358,7 +358,7 @@ COMMANDS: dict[str, Command] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run `lab`; returns the exit status (see lab.status.ExitStatus)."""
+    """Run `lab`; returns the exit status (see lab.errors.ExitStatus)."""
     words = list(sys.argv[1:] if argv is None else argv)
     command = next((w for w in words if not w.startswith("-")), None)
     parser = build_parser(COMMANDS, command)
@@ -371,18 +371,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _out(sys.stderr, "interrupted")
         return ExitStatus.INTERRUPTED
-    except LessonError as exc:
-        _out(sys.stderr, f"lab: {exc}")
-        return ExitStatus.USAGE
-    except UsageError as exc:
-        _out(sys.stderr, f"lab: {exc}")
-        return ExitStatus.USAGE
-    except EnvironmentNotReady as exc:
-        _out(sys.stderr, f"lab: {exc}")
-        return ExitStatus.ENV_NOT_READY
     except LabError as exc:
         _out(sys.stderr, f"lab: {exc}")
-        return ExitStatus.FAILED
+        return exc.exit_status
     except BrokenPipeError:
         return ExitStatus.OK
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from lab.checks.verdict import Verdict
 from lab.errors import UsageError
-from lab.model import AppLink, Lesson
+from lab.lesson.model import AppLink, Lesson
 
 LOCAL = "127.0.0.1"
 """Where a lesson that runs on this host serves its apps."""
@@ -44,8 +44,8 @@ def check_app_link(
     """The app behind a lesson's app link answers (with `status`, or any status below 500).
     A sandboxed lesson's app is looked for on its running nodes (a TUI session, or a
     `lab run --keep`); engine gives the host's docker client."""
-    from lab.checks.engine import connect
     from lab.checks.remote import http_status
+    from lab.engine.sdk import connect
     from lab.sandbox import find_nodes
 
     link = app_link(lesson, number)

@@ -11,8 +11,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
 
-from lab.tui.terminal.colors import char_style
-from lab.tui.terminal.screen import HistoryRow
+from lab.tui.emulator.colors import char_style
+from lab.tui.emulator.screen import HistoryRow
 
 Attrs = tuple[str, str, bool, bool, bool, bool, bool, bool]
 """A cell's attributes as pyte keeps them: fg, bg, bold, italics, underscore,

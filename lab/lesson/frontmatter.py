@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from lab.model import FrontMatter, LabSettings, Severity
-from lab.options import OptionError, did_you_mean, parse_duration
+from lab.lesson.model import FrontMatter, LabSettings, Severity
+from lab.lesson.options import OptionError, did_you_mean, parse_duration
 
 MAX_TERMS = 6
 """Play with Docker lessons use at most six terminals."""

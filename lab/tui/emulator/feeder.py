@@ -15,7 +15,7 @@ import time
 import pyte
 from rich.text import Text
 
-from lab.tui.terminal.screen import HistoryRow, TerminalScreen
+from lab.tui.emulator.screen import HistoryRow, TerminalScreen
 
 CHUNK = 4096
 """Bytes handed to pyte at a time (~8 ms of parsing at worst); the budget is checked

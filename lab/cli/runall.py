@@ -11,7 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lab.model import Lesson
+from lab.errors import ExitStatus
+from lab.lesson.model import Lesson
 from lab.render.console import ConsoleRenderer
 from lab.runner import (
     LessonFinished,
@@ -21,7 +22,6 @@ from lab.runner import (
     StepOutput,
     StepStarted,
 )
-from lab.status import ExitStatus
 
 
 def run_lessons(

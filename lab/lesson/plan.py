@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lab.model import Lesson, Step
+from lab.lesson.model import Lesson, Step
 
 
 def step_plan(step: Step) -> dict[str, Any]:

@@ -12,8 +12,8 @@ from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from lab.errors import LessonError
-from lab.frontmatter import parse_front_matter
-from lab.model import (
+from lab.lesson.frontmatter import parse_front_matter
+from lab.lesson.model import (
     AppLink,
     Check,
     Diagnostic,
@@ -27,7 +27,7 @@ from lab.model import (
     Severity,
     Step,
 )
-from lab.options import (
+from lab.lesson.options import (
     OptionError,
     parse_check_options,
     parse_step_options,

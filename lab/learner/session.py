@@ -8,12 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lab import progress
 from lab.errors import ShellError
 from lab.hoststate import CleanupReport
 from lab.hoststate.reset import reset_recorded
-from lab.model import Lesson, Quiz, Step
-from lab.progress import Progress, QuizAnswer
+from lab.learner import progress
+from lab.learner.progress import Progress, QuizAnswer
+from lab.lesson.model import Lesson, Quiz, Step
 from lab.shell import ShellSession
 from lab.statefiles import state_root
 
@@ -36,7 +36,7 @@ def workspace_dir(lesson_path: Path) -> Path:
 
 
 def _default_engine() -> Any:
-    from lab.checks.engine import connect
+    from lab.engine.sdk import connect
 
     return connect()
 

@@ -8,7 +8,7 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from lab.model import Answer, Capture
+from lab.lesson.model import Answer, Capture
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s|m)?$")

@@ -9,8 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lab.checks.verdict import Verdict
-from lab.errors import UsageError
-from lab.status import ExitStatus
+from lab.errors import ExitStatus, UsageError
 
 Check = Callable[[argparse.Namespace], Verdict]
 
@@ -208,7 +207,7 @@ def _file_contains(args: argparse.Namespace) -> Verdict:
 
 
 def _app(args: argparse.Namespace) -> Verdict:
-    from lab.applinks import check_app_link
-    from lab.lint import load_lesson
+    from lab.lesson.load import load_lesson
+    from lab.runner.applinks import check_app_link
 
     return check_app_link(load_lesson(args.lesson), args.number, args.status)

@@ -10,7 +10,7 @@ from docker import DockerClient
 from docker.errors import APIError, DockerException
 from requests.exceptions import RequestException
 
-from lab.engineapi import engine_address, unreachable
+from lab.engine.api import engine_address, unreachable
 
 _clients: dict[tuple[str, str, str, float], DockerClient] = {}
 _clients_lock = threading.Lock()

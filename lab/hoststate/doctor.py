@@ -12,18 +12,10 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
-from lab.checks.reference import is_registry_host
-from lab.dockercmd import (
-    DockerPull,
-    DockerPush,
-    DockerRmi,
-    DockerRun,
-    DockerTag,
-    read_commands,
-    with_tag,
-)
-from lab.engineapi import Engine, EngineRequestError, SDKEngine, as_api, connect_api, path_of
-from lab.model import Lesson
+from lab.engine.api import EngineRequestError, path_of
+from lab.engine.reader import Engine, SDKEngine, as_api, connect_api
+from lab.lesson.model import Lesson
+from lab.lesson.needs import LessonNeeds, lesson_needs
 
 MIN_FREE_BYTES = 2 * 1024**3
 """Below this much free space in Docker's data directory, pulls and pushes start failing."""
@@ -47,21 +39,6 @@ class Finding:
     """What to do about it."""
 
 
-@dataclass(frozen=True)
-class LessonNeeds:
-    """What a lesson will ask of the engine, read from its steps."""
-
-    uses_docker: bool = False
-    images: tuple[str, ...] = ()
-    """Images it runs or pulls from elsewhere (not ones it builds, tags or pushes itself)."""
-    host_ports: tuple[int, ...] = ()
-    """Host ports it publishes."""
-    names: tuple[str, ...] = ()
-    """Container names it creates."""
-    removes_images: tuple[str, ...] = ()
-    """Images its steps remove (`docker rmi`): saved first when the host has them."""
-
-
 @dataclass
 class Diagnosis:
     """Everything `lab doctor` found."""
@@ -76,47 +53,6 @@ class Diagnosis:
     def add(self, level: Level, message: str, hint: str | None = None) -> None:
         """Record a finding."""
         self.findings.append(Finding(level, message, hint))
-
-
-def _registry_host(ref: str) -> str | None:
-    first, slash, _ = ref.partition("/")
-    return first if slash and is_registry_host(first) else None
-
-
-def lesson_needs(lesson: Lesson) -> LessonNeeds:
-    """Images, host ports and container names the lesson's steps use."""
-    uses_docker = False
-    made: set[str] = set()
-    images: list[str] = []
-    ports: list[int] = []
-    names: list[str] = []
-    removes: list[str] = []
-    for step in lesson.steps:
-        texts = [step.command, *(c.code for c in step.checks)]
-        if any("docker" in t for t in texts):
-            uses_docker = True
-        for action in read_commands(step.command).actions:
-            if isinstance(action, DockerRmi):
-                removes += [with_tag(r) for r in action.refs if "$" not in r]
-            if isinstance(action, DockerTag):
-                made.add(with_tag(action.target))
-            elif isinstance(action, DockerPush):
-                made.add(with_tag(action.ref))
-            elif isinstance(action, DockerPull | DockerRun):
-                ref = with_tag(action.image if isinstance(action, DockerRun) else action.ref)
-                host = _registry_host(ref)
-                local = host is not None and host.split(":")[0] in ("localhost", "127.0.0.1")
-                if ref not in made and ref not in images and not local and "$" not in ref:
-                    images.append(ref)
-            if isinstance(action, DockerRun):
-                if action.name and action.name not in names:
-                    names.append(action.name)
-                for port in action.ports:
-                    if port.host_port and port.host_port not in ports:
-                        ports.append(port.host_port)
-    return LessonNeeds(
-        uses_docker, tuple(images), tuple(ports), tuple(names), tuple(dict.fromkeys(removes))
-    )
 
 
 def _port_free(port: int) -> bool:
@@ -172,7 +108,7 @@ def _availability(engine: Engine, ref: str) -> tuple[str | None, str]:
     # The docker SDK sends the credentials of `docker login` (the CLI's config) with the
     # question; ask again through it before saying no (only on this rare path: it is slow
     # to load).
-    from lab.checks.engine import connect
+    from lab.engine.sdk import connect
 
     try:
         connect().api.inspect_distribution(ref)

@@ -1,4 +1,4 @@
-"""`lab run`: load lessons, check the environment, then run them (lab.runall).
+"""`lab run`: load lessons, check the environment, then run them (lab.cli.runall).
 
 This module stays light: the preflight asks the engine its questions while the modules that
 run lessons (asyncio, the runner, the renderer) are imported, so that a run starts sooner.
@@ -10,11 +10,12 @@ import argparse
 import shutil
 from concurrent.futures import ThreadPoolExecutor
 
-from lab import startup
-from lab.doctor import diagnose, lesson_needs
+from lab.cli import startup
 from lab.errors import EnvironmentNotReady, LessonError, UsageError
-from lab.lint import lesson_files, load_lesson
-from lab.model import Lesson
+from lab.hoststate.doctor import diagnose
+from lab.lesson.load import lesson_files, load_lesson
+from lab.lesson.model import Lesson
+from lab.lesson.needs import lesson_needs
 
 
 def load_all(paths: list[str]) -> list[Lesson]:
@@ -96,7 +97,7 @@ def run_command(args: argparse.Namespace) -> int:
     check_jobs(lessons, jobs, sandbox)
     with ThreadPoolExecutor(max_workers=1) as pool:  # the engine answers while we import
         checked = pool.submit(preflight, lessons, sandbox=sandbox, node_image=node_image)
-        from lab import runall
+        from lab.cli import runall
 
         checked.result()
     startup.started()

@@ -11,9 +11,9 @@ from typing import Any
 
 import yaml
 
-from lab.frontmatter import LAB_KEYS, MAX_TERMS, _lab_value
-from lab.model import Check, Diagnostic, Lesson, Step
-from lab.options import OptionError, did_you_mean, parse_check_options, parse_step_options
+from lab.lesson.frontmatter import LAB_KEYS, MAX_TERMS, _lab_value
+from lab.lesson.model import Check, Diagnostic, Lesson, Step
+from lab.lesson.options import OptionError, did_you_mean, parse_check_options, parse_step_options
 
 SUFFIXES = (".lab.yml", ".lab.yaml")
 """`LESSON.md` has its overlay in `LESSON.lab.yml` (or `.lab.yaml`) next to it."""

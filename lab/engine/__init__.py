@@ -1,0 +1,1 @@
+"""Where the Docker engine is asked: the quick socket reader and the docker SDK side."""

@@ -1,0 +1,67 @@
+"""The one loader of lessons: finding lesson files, parsing, applying overlays, analysing.
+
+Every caller reads lessons through here (the course picker, `lab list`, `lab run`, `lab open`,
+`lab steps`, `lab lint`, the pytest plugin), so all of them see the same steps, overlay steps
+included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+from lab.errors import LessonError, UsageError
+from lab.lesson.lint import analyse
+from lab.lesson.model import Diagnostic, Lesson
+from lab.lesson.overlay import apply_overlay
+from lab.lesson.parser import read_lesson
+
+LESSON_SUFFIXES = (".md", ".markdown")
+SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__"})
+
+
+def lesson_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Each named file, and every *.md / *.markdown below each named directory, sorted."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix.lower() in LESSON_SUFFIXES
+                and p.is_file()
+                and not SKIPPED_DIRS.intersection(p.relative_to(path).parts)
+            )
+            yield from found
+        elif path.exists():
+            yield path
+        else:
+            raise UsageError(
+                f"{raw}: no such file or directory",
+                "name lesson files or directories that hold them",
+            )
+
+
+def lint_file(path: str | Path) -> tuple[Lesson | None, list[Diagnostic]]:
+    """Parse one file, apply its overlay (`LESSON.lab.yml`, if any) and return it with every
+    diagnostic: the lesson's by line, then the overlay's."""
+    try:
+        lesson = read_lesson(path)
+    except LessonError as exc:
+        return None, [Diagnostic(str(path), exc.line or 1, "error", exc.message, exc.hint)]
+    lesson, overlay = apply_overlay(lesson)
+    diags = list(lesson.diagnostics) + overlay + analyse(lesson)
+    diags.sort(key=lambda d: (d.path != str(path), d.line, d.severity != "error"))
+    return lesson, diags
+
+
+def load_lesson(path: str | Path) -> Lesson:
+    """A lesson ready to run: parsed and analysed, or a LessonError for its first error."""
+    lesson, diags = lint_file(path)
+    errors = [d for d in diags if d.severity == "error"]
+    if lesson is None or errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more: run `lab lint {path}`)" if len(errors) > 1 else ""
+        raise LessonError(first.message + more, first.hint, path=first.path, line=first.line)
+    return replace(lesson, diagnostics=tuple(diags))
