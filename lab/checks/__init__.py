@@ -22,26 +22,26 @@ if TYPE_CHECKING:
     from lab.lesson.reference import Reference, parse_reference
 
 _HOMES = {
-    "ASSERTIONS": "assertions",
-    "Assertion": "assertions",
-    "container_absent": "containers",
-    "container_exists": "containers",
-    "container_running": "containers",
-    "connect": "engine",
-    "file_contains": "files",
-    "file_exists": "files",
-    "image_absent": "images",
-    "image_present": "images",
-    "port_answering": "ports",
-    "port_published": "ports",
-    "Reference": "reference",
-    "parse_reference": "reference",
-    "Manifest": "registry",
-    "RegistryClient": "registry",
-    "RegistryError": "registry",
-    "http_status": "remote",
-    "registry_has": "remote",
-    "Verdict": "verdict",
+    "ASSERTIONS": "lab.checks.assertions",
+    "Assertion": "lab.checks.assertions",
+    "container_absent": "lab.checks.containers",
+    "container_exists": "lab.checks.containers",
+    "container_running": "lab.checks.containers",
+    "connect": "lab.engine.sdk",
+    "file_contains": "lab.checks.files",
+    "file_exists": "lab.checks.files",
+    "image_absent": "lab.checks.images",
+    "image_present": "lab.checks.images",
+    "port_answering": "lab.checks.ports",
+    "port_published": "lab.checks.ports",
+    "Reference": "lab.lesson.reference",
+    "parse_reference": "lab.lesson.reference",
+    "Manifest": "lab.checks.registry",
+    "RegistryClient": "lab.checks.registry",
+    "RegistryError": "lab.checks.registry",
+    "http_status": "lab.checks.remote",
+    "registry_has": "lab.checks.remote",
+    "Verdict": "lab.checks.verdict",
 }
 
 
@@ -49,7 +49,7 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'lab.checks' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"lab.checks.{home}"), name)
+    return getattr(importlib.import_module(home), name)
 
 
 __all__ = [

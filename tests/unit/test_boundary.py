@@ -80,3 +80,9 @@ checks and cleanup import it while the first step runs (lab.runner.warmup)."""
 
 def test_lab_run_starts_without_the_docker_sdk_or_rich() -> None:
     assert_imports_none_of(START_PATH, ("docker", "requests", "urllib3", "rich"))
+
+
+def test_every_name_lab_checks_exports_resolves() -> None:
+    code = "import lab.checks as c\nfor name in c.__all__:\n    getattr(c, name)\n"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
