@@ -1,4 +1,4 @@
-"""What a lesson run changed on the host (engine objects, /etc/docker), and undoing it."""
+"""The host: can it run a lesson (doctor), what a run changed on it (snapshot), and undoing it."""
 
 from lab.engine.cleanup import CleanupReport
 from lab.hoststate import store
