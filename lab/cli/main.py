@@ -120,6 +120,15 @@ def cmd_open(args: argparse.Namespace) -> int:
 
     lesson = load_lesson(args.lesson)  # a LessonError is `file:line: message` + hint, exit 2
     lesson = _with_sandbox(lesson, args)
+    if not lesson.front_matter.lab.sandbox:
+        from lab.hoststate.doctor import Diagnosis, check_hazards
+
+        found = Diagnosis()
+        check_hazards(lesson, found, allowed=args.allow_engine_wide_changes)
+        for finding in found.findings:
+            if finding.level == "fail":
+                raise EnvironmentNotReady(finding.message, finding.hint)
+            _out(sys.stderr, f"lab: warning: {finding.message}")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError(
             "`lab open` needs a terminal (stdin and stdout are not one)",
@@ -155,6 +164,12 @@ def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
         "--node-image",
         metavar="IMAGE",
         help="sandbox node image (default: $LAB_NODE_IMAGE, else docker:dind)",
+    )
+    p.add_argument(
+        "--allow-engine-wide-changes",
+        action="store_true",
+        help="run, on this host's engine, a lesson whose commands act beyond its own objects "
+        "(remove every container, prune, restart the daemon): lab refuses it otherwise",
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from lab.cli import startup
@@ -52,7 +53,11 @@ def sandboxed(lesson: Lesson, option: bool | None) -> bool:
 
 
 def preflight(
-    lessons: list[Lesson], *, sandbox: bool | None = None, node_image: str | None = None
+    lessons: list[Lesson],
+    *,
+    sandbox: bool | None = None,
+    node_image: str | None = None,
+    allow_engine_wide: bool = False,
 ) -> None:
     """What the run needs before it starts (bash; for Docker lessons, `lab doctor`'s checks;
     for sandboxed ones, what nodes need)."""
@@ -61,7 +66,12 @@ def preflight(
     boxed = [sandboxed(lesson, sandbox) for lesson in lessons]
     if not any(boxed) and not any(lesson_needs(lesson).uses_docker for lesson in lessons):
         return
-    diagnosis = diagnose(lessons, sandboxed=boxed, node_image=node_image)
+    diagnosis = diagnose(
+        lessons, sandboxed=boxed, node_image=node_image, allow_engine_wide=allow_engine_wide
+    )
+    for finding in diagnosis.findings:
+        if finding.level == "warn" and "as allowed" in finding.message:
+            sys.stderr.write(f"lab: warning: {finding.message}\n")
     if not diagnosis.ready:
         failed = [f for f in diagnosis.findings if f.level == "fail"]
         lines = [f"  ✗ {f.message}" + (f"\n    hint: {f.hint}" if f.hint else "") for f in failed]
@@ -96,7 +106,13 @@ def run_command(args: argparse.Namespace) -> int:
     jobs: int = getattr(args, "jobs", 1) or 1
     check_jobs(lessons, jobs, sandbox)
     with ThreadPoolExecutor(max_workers=1) as pool:  # the engine answers while we import
-        checked = pool.submit(preflight, lessons, sandbox=sandbox, node_image=node_image)
+        checked = pool.submit(
+            preflight,
+            lessons,
+            sandbox=sandbox,
+            node_image=node_image,
+            allow_engine_wide=getattr(args, "allow_engine_wide_changes", False),
+        )
         from lab.cli import runall
 
         checked.result()

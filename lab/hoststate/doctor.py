@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from lab.engine.api import EngineRequestError, path_of
 from lab.engine.reader import Engine, SDKEngine, as_api, connect_api
+from lab.lesson.hazards import FIX, lesson_hazards
 from lab.lesson.model import Lesson
 from lab.lesson.needs import LessonNeeds, lesson_needs
 
@@ -258,12 +259,30 @@ def check_sandbox(engine: Engine, diagnosis: Diagnosis, *, needed: bool, image: 
     diagnosis.add("ok", f"sandbox nodes: {ref} ({where}), {mode}")
 
 
+def check_hazards(lesson: Lesson, diagnosis: Diagnosis, *, allowed: bool) -> None:
+    """Commands that would act beyond the lesson's own objects on this engine: a failure on
+    the host (a warning when the user allowed them, saying what is at risk)."""
+    hazards = lesson_hazards(lesson)
+    if not hazards:
+        return
+    lines = "".join(f"\n      {hazard}" for hazard in hazards)
+    if allowed:
+        diagnosis.add("warn", f"{lesson.path} acts on this whole engine, as allowed:{lines}")
+        return
+    diagnosis.add(
+        "fail",
+        f"{lesson.path} would act beyond its own objects on this engine:{lines}",
+        f"{FIX}; or, if you accept what it does to this engine, --allow-engine-wide-changes",
+    )
+
+
 def diagnose(
     lessons: list[Lesson],
     *,
     engine: Any = None,
     sandboxed: list[bool] | None = None,
     node_image: str | None = None,
+    allow_engine_wide: bool = False,
 ) -> Diagnosis:
     """Everything `lab doctor` checks; engine: a docker SDK client or an engine reader
     (connected here if None); sandboxed: which of the lessons run in sandbox nodes (default:
@@ -275,6 +294,9 @@ def diagnose(
         diagnosis.add("fail", "bash is not installed", "install bash")
     needs = [lesson_needs(lesson) for lesson in lessons]
     boxed = sandboxed or [False] * len(lessons)
+    for lesson, in_sandbox in zip(lessons, boxed, strict=True):
+        if not in_sandbox:
+            check_hazards(lesson, diagnosis, allowed=allow_engine_wide)
     try:
         client = as_api(engine) if engine is not None else connect_api()
     except EnvironmentNotReady as exc:

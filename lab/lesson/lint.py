@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from lab.lesson.hazards import FIX, lesson_hazards
 from lab.lesson.model import Diagnostic, Lesson
 
 _VAR = r"\$(?:\{%s\}|%s\b)"
@@ -61,6 +62,7 @@ def analyse(lesson: Lesson) -> list[Diagnostic]:
             )
     out.extend(_capture_use(lesson))
     out.extend(_duplicate_names(lesson))
+    out.extend(_hazards(lesson))
     return out
 
 
@@ -97,3 +99,18 @@ def _duplicate_names(lesson: Lesson) -> Iterator[Diagnostic]:
             )
         else:
             seen[step.name] = step.line
+
+
+def _hazards(lesson: Lesson) -> Iterator[Diagnostic]:
+    """Commands that would act beyond the lesson's own objects on a learner's engine (a
+    sandboxed lesson runs them on a throw-away engine: nothing to say)."""
+    if lesson.front_matter.lab.sandbox:
+        return
+    for hazard in lesson_hazards(lesson):
+        yield Diagnostic(
+            hazard.path,
+            hazard.line,
+            "warning",
+            f"`{hazard.text}` {hazard.what} (harmless on a sandbox node, not on your own engine)",
+            FIX,
+        )

@@ -33,4 +33,4 @@ def test_a_lesson_that_cannot_load_is_listed_with_its_error(tmp_path: Path) -> N
 
 def test_the_bundled_course_is_found_from_the_lesson_package() -> None:
     assert bundled_lessons_dir() == ROOT / "lessons"
-    assert [e.path.name for e in course()][0] == "registry-1-local.md"
+    assert next(e.path.name for e in course()) == "registry-1-local.md"
