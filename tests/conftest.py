@@ -24,11 +24,15 @@ class Result:
     stderr: str
 
 
-def run_lab(*args: str, cwd: Path | None = None, timeout: float = 300) -> Result:
-    """Run `python -m lab ARGS` as a real process (as a user would)."""
+def run_lab(
+    *args: str, cwd: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
+) -> Result:
+    """Run `python -m lab ARGS` as a real process (as a user would); env: its environment
+    (default: this one)."""
     proc = subprocess.run(
         [sys.executable, "-m", "lab", *args],
         cwd=cwd or ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -47,16 +47,49 @@ def cmd_lint(args: argparse.Namespace) -> int:
             "no lesson files (*.md, *.markdown) under " + ", ".join(args.paths),
             "name a lesson file or a directory that holds some",
         )
+    github = args.format == "github"
+    if github:
+        from lab.render.github import diagnostic_annotation
     errors = warnings = 0
     for path in files:
         _, diags = lint_file(path)
         for diag in diags:
             _out(sys.stdout, str(diag))
+            if github:
+                _out(sys.stdout, str(diagnostic_annotation(diag, _workspace())))
         errors += sum(d.severity == "error" for d in diags)
         warnings += sum(d.severity == "warning" for d in diags)
     noun = "file" if len(files) == 1 else "files"
     _out(sys.stderr, f"{len(files)} {noun} checked: {errors} error(s), {warnings} warning(s)")
     return ExitStatus.FAILED if errors else ExitStatus.OK
+
+
+FORMATS = ("plain", "github")
+"""Output formats of `lab lint` and `lab run`: plain text, or plain text with GitHub workflow
+annotations (`::error file=…,line=…::…`) that GitHub shows on the pull request."""
+
+
+def output_format(choice: str | None) -> str:
+    """The format asked for with --format; else `github` inside GitHub Actions (where
+    GITHUB_ACTIONS=true), else `plain`."""
+    if choice is not None:
+        return choice
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "plain"
+
+
+def _workspace() -> str | None:
+    """The checkout GitHub names annotated files relative to (None: outside GitHub Actions)."""
+    return os.environ.get("GITHUB_WORKSPACE") or None
+
+
+def _add_format_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="github: add GitHub workflow annotations (`::error file=…,line=…::…`) to the "
+        "plain output, so failures show on the pull request at their line (the default "
+        "when GITHUB_ACTIONS=true; plain elsewhere)",
+    )
 
 
 def cmd_steps(args: argparse.Namespace) -> int:
@@ -188,7 +221,13 @@ def build_parser(
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser("lint", help="check lesson files for errors and suspicious things")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="lesson files or directories")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="lesson files or directories (a lesson overlay LESSON.lab.yml checks its lesson)",
+    )
+    _add_format_option(p)
     p.set_defaults(func=commands["lint"])
 
     p = sub.add_parser("steps", help="print the run plan of a lesson")
@@ -220,6 +259,7 @@ def build_parser(
     p.add_argument("--no-infer", action="store_true", help="no checks inferred from commands")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     p.add_argument("--strict-output", action="store_true", help="output drift fails the step")
+    _add_format_option(p)
     _add_sandbox_options(p)
     p.add_argument(
         "-j",
@@ -379,6 +419,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(COMMANDS, command)
     args = parser.parse_args(words)
     func: Command = getattr(args, "func", cmd_home)
+    if hasattr(args, "format"):
+        args.format = output_format(args.format)
     if func is not cmd_run:  # `lab run` says so itself, once its modules are loaded
         startup.started()
     try:
@@ -388,9 +430,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitStatus.INTERRUPTED
     except LabError as exc:
         _out(sys.stderr, f"lab: {exc}")
+        _annotate_error(exc, args)
         return exc.exit_status
     except BrokenPipeError:
         return ExitStatus.OK
+
+
+def _annotate_error(exc: LabError, args: argparse.Namespace) -> None:
+    """With --format github, a lesson error that has a place is also an annotation there."""
+    if getattr(args, "format", "plain") != "github" or exc.path is None:
+        return
+    from lab.render.github import Annotation, repo_path
+
+    message = exc.message + (f"\nhint: {exc.hint}" if exc.hint else "")
+    where = repo_path(exc.path, _workspace())
+    _out(sys.stdout, str(Annotation("error", where, exc.line, f"lab {args.command}", message)))
 
 
 def entry() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import time
@@ -43,18 +44,27 @@ def run_lessons(
         sandbox=sandbox,
         node_image=node_image,
     )
-    renderer = ConsoleRenderer(sys.stdout, tty=sys.stdout.isatty())
+    renderer = ConsoleRenderer(
+        sys.stdout,
+        tty=sys.stdout.isatty(),
+        github=getattr(args, "format", "plain") == "github",
+        workspace=os.environ.get("GITHUB_WORKSPACE"),
+    )
     started = time.monotonic()
     runs, interrupted = asyncio.run(_run_lessons(lessons, options, renderer, jobs))
     renderer.summary(runs, time.monotonic() - started)
+    written: list[tuple[str, Path]] = []
     if args.junit:
         from lab.report.junit import write_junit
 
         write_junit(runs, Path(args.junit))
+        written.append(("JUnit", Path(args.junit)))
     if args.json:
         from lab.report.json_report import write_json
 
         write_json(runs, Path(args.json))
+        written.append(("JSON", Path(args.json)))
+    renderer.reports(written)
     if interrupted:
         return ExitStatus.INTERRUPTED
     return ExitStatus.OK if runs and all(r.passed for r in runs) else ExitStatus.FAILED

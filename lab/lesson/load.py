@@ -14,7 +14,8 @@ from pathlib import Path
 from lab.errors import LessonError, UsageError
 from lab.lesson.lint import analyse
 from lab.lesson.model import Diagnostic, Lesson
-from lab.lesson.overlay import apply_overlay
+from lab.lesson.overlay import SUFFIXES as OVERLAY_SUFFIXES
+from lab.lesson.overlay import apply_overlay, overlaid_lesson
 from lab.lesson.parser import read_lesson
 
 LESSON_SUFFIXES = (".md", ".markdown")
@@ -22,10 +23,29 @@ SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__"})
 
 
 def lesson_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Each named file, and every *.md / *.markdown below each named directory, sorted."""
+    """Each named file, and every *.md / *.markdown below each named directory, sorted; a
+    named lesson overlay (`LESSON.lab.yml`) stands for its lesson. No file comes twice."""
+    seen: set[Path] = set()
+    for path in _named_files(paths):
+        if path not in seen:
+            seen.add(path)
+            yield path
+
+
+def _named_files(paths: Iterable[str | Path]) -> Iterator[Path]:
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
+        if path.name.endswith(OVERLAY_SUFFIXES) and path.is_file():
+            lesson = overlaid_lesson(path)
+            if lesson is None:
+                stem = path.name[: path.name.rindex(".lab.")]
+                raise UsageError(
+                    f"{raw}: a lesson overlay, but there is no lesson {stem}.md beside it",
+                    "an overlay LESSON.lab.yml goes next to its lesson LESSON.md "
+                    "(see 'Lesson overlays' in docs/lesson-format.md)",
+                )
+            yield lesson
+        elif path.is_dir():
             found = sorted(
                 p
                 for p in path.rglob("*")

@@ -38,6 +38,20 @@ def overlay_path(lesson: Path) -> Path | None:
     return None
 
 
+def overlaid_lesson(overlay: Path) -> Path | None:
+    """The lesson an overlay file belongs to (`LESSON.md` or `LESSON.markdown` beside
+    `LESSON.lab.yml`), if it exists; None when overlay is no overlay file or has no lesson."""
+    suffix = next((s for s in SUFFIXES if overlay.name.endswith(s)), None)
+    if suffix is None:
+        return None
+    stem = overlay.name[: -len(suffix)]
+    for lesson_suffix in (".md", ".markdown"):
+        candidate = overlay.with_name(stem + lesson_suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 class _Stop(Exception):
     """An error was reported; the entry (or the file) is skipped."""
 

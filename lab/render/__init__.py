@@ -1,1 +1,1 @@
-"""Front ends that render run events as text."""
+"""Front ends that render run events as text: the console, GitHub workflow annotations."""

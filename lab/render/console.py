@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from lab.ansi import ANSI
@@ -70,11 +71,17 @@ class _Running:
 
 class ConsoleRenderer:
     """Renders run events; `tty=False` gives plain lines with no control characters (and
-    does not load rich: a CI log needs no styling, and `lab run` starts sooner)."""
+    does not load rich: a CI log needs no styling, and `lab run` starts sooner).
+    `github=True` adds GitHub workflow annotations (lab.render.github) under each step that
+    failed or drifted; `workspace` is the checkout their file paths are relative to."""
 
-    def __init__(self, stream: TextIO, *, tty: bool) -> None:
+    def __init__(
+        self, stream: TextIO, *, tty: bool, github: bool = False, workspace: str | None = None
+    ) -> None:
         self.tty = tty
         self.stream = stream
+        self.github = github
+        self.workspace = workspace
         self.console: Console | None = None
         if tty:
             from rich.console import Console
@@ -105,6 +112,8 @@ class ConsoleRenderer:
         elif isinstance(event, StepFinished):
             self._stop_live()
             self._step(event)
+            if self.github:
+                self._annotate(event)
         elif isinstance(event, LessonFinished):
             self._stop_live()
             self._lesson_summary(event)
@@ -172,6 +181,18 @@ class ConsoleRenderer:
             self._print("      ~ output differs from the expected output (advisory):", "yellow")
             for line in res.drift.split("\n")[2:]:
                 self._print(f"          {line}", "yellow")
+
+    def _annotate(self, event: StepFinished) -> None:
+        from lab.render.github import step_annotations
+
+        for annotation in step_annotations(event.lesson, event.step, event.result, self.workspace):
+            self.stream.write(f"{annotation}\n")  # as is: one line, escaped, never styled
+        self.stream.flush()
+
+    def reports(self, written: Sequence[tuple[str, Path]]) -> None:
+        """Where the run's reports were written (kind, path), after the summary."""
+        for kind, path in written:
+            self._print(f"{kind} report: {path}", "dim")
 
     def _lesson_summary(self, event: LessonFinished) -> None:
         counts = _counts([r for _, r in event.results])

@@ -150,3 +150,41 @@ def test_junit_escapes_control_characters(tmp_path: Path) -> None:
     assert r.status == ExitStatus.FAILED
     root = ET.parse(junit).getroot()  # parses: the XML is valid
     assert "red" in (root.find(".//system-out").text or "")  # type: ignore[union-attr]
+
+
+def _outside_github() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+
+
+def test_github_actions_annotates_the_failing_step_at_its_line() -> None:
+    env = _outside_github()
+    env.update(GITHUB_ACTIONS="true", GITHUB_WORKSPACE=str(ROOT))
+    r = run_lab("run", fx("run-failing-step.md"), env=env)
+    assert r.status == ExitStatus.FAILED
+    assert "FAIL     2 line 9" in r.stdout  # the plain lines stay
+    assert (
+        "::error file=tests/fixtures/lessons/run-failing-step.md,line=9,"
+        "title=lab run%3A step 2 failed%3A ls /no/such/directory::"
+        "exited with status 2 (expected 0)%0Als: cannot access '/no/such/directory': "
+        "No such file or directory\n"
+    ) in r.stdout
+    assert r.stdout.count("::error") == 1
+    env["GITHUB_ACTIONS"] = "false"
+    assert "::error" not in run_lab("run", fx("run-failing-step.md"), env=env).stdout
+    told = run_lab("run", "--format", "plain", fx("run-failing-step.md"), env=env)
+    assert "::error" not in told.stdout
+
+
+def test_github_format_warns_of_drift_at_the_expected_output_block() -> None:
+    r = run_lab("run", "--format", "github", fx("run-drift.md"), env=_outside_github())
+    assert r.status == ExitStatus.OK
+    assert f"::warning file={fx('run-drift.md')},line=10,title=" in r.stdout
+
+
+def test_run_ends_with_the_reports_it_wrote(tmp_path: Path) -> None:
+    junit, report = tmp_path / "r.xml", tmp_path / "out" / "r.json"
+    r = run_lab("run", fx("run-pass.md"), "--junit", str(junit), "--json", str(report))
+    assert r.status == ExitStatus.OK
+    assert r.stdout.rstrip("\n").endswith(f"JUnit report: {junit}\nJSON report: {report}")
+    assert junit.exists() and report.exists()
+    assert "report:" not in run_lab("run", fx("run-pass.md")).stdout

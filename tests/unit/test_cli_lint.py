@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from tests.conftest import FIXTURES, ROOT, run_lab
@@ -110,3 +111,47 @@ def test_help_lists_commands() -> None:
     assert r.status == 0
     for word in ("lint", "steps", "list", "run"):
         assert word in r.stdout
+
+
+def _env(**changes: str | None) -> dict[str, str]:
+    """This environment outside GitHub Actions, with changes (None removes a variable)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    for key, value in changes.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def test_lint_github_format_annotates_each_finding_at_its_line() -> None:
+    lesson = FIXTURES / "unknown-option.md"
+    r = run_lab("lint", "--format", "github", str(lesson), env=_env(GITHUB_WORKSPACE=str(ROOT)))
+    assert r.status == 1
+    assert "unknown-option.md:5: error: unknown option 'timout'" in r.stdout  # plain stays
+    assert (
+        "::error file=tests/fixtures/lessons/unknown-option.md,line=5,title=lab lint::"
+        "unknown option 'timout'; did you mean 'timeout'?%0Ahint: known options: "
+    ) in r.stdout
+
+
+def test_lint_chooses_github_inside_github_actions_unless_told_plain() -> None:
+    lesson = str(FIXTURES / "quiz-no-correct.md")
+    assert "::" not in run_lab("lint", lesson, env=_env()).stdout  # plain is the default
+    inside = run_lab("lint", lesson, env=_env(GITHUB_ACTIONS="true"))
+    assert f"::warning file={lesson},line=5,title=lab lint::quiz has no correct" in inside.stdout
+    told = run_lab("lint", "--format", "plain", lesson, env=_env(GITHUB_ACTIONS="true"))
+    assert told.status == 0 and "::" not in told.stdout
+
+
+def test_lint_of_an_overlay_checks_its_lesson_once(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("```.term1\necho a\n```\n")
+    (tmp_path / "a.lab.yml").write_text("steps:\n  - step: 1\n    timout: 5\n")
+    r = run_lab("lint", str(tmp_path / "a.lab.yml"), str(tmp_path / "a.md"))
+    assert r.status == 1, r.stdout + r.stderr
+    assert "a.lab.yml:3: error" in r.stdout
+    assert "1 file checked" in r.stderr
+    (tmp_path / "lone.lab.yml").write_text("steps: []\n")
+    lone = run_lab("lint", str(tmp_path / "lone.lab.yml"))
+    assert lone.status == 2
+    assert "lone.lab.yml: a lesson overlay, but there is no lesson lone.md beside it" in lone.stderr
