@@ -437,14 +437,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _annotate_error(exc: LabError, args: argparse.Namespace) -> None:
-    """With --format github, a lesson error that has a place is also an annotation there."""
-    if getattr(args, "format", "plain") != "github" or exc.path is None:
+    """With --format github, each lesson error that has a place (the error itself, or the
+    errors of every lesson it stands for) is also an annotation there."""
+    if getattr(args, "format", "plain") != "github":
         return
     from lab.render.github import Annotation, repo_path
 
-    message = exc.message + (f"\nhint: {exc.hint}" if exc.hint else "")
-    where = repo_path(exc.path, _workspace())
-    _out(sys.stdout, str(Annotation("error", where, exc.line, f"lab {args.command}", message)))
+    cause = exc.__cause__
+    errors = list(cause.exceptions) if isinstance(cause, ExceptionGroup) else [exc]
+    for error in errors:
+        if isinstance(error, LabError) and error.path is not None:
+            message = error.message + (f"\nhint: {error.hint}" if error.hint else "")
+            where = repo_path(error.path, _workspace())
+            title = f"lab {args.command}"
+            _out(sys.stdout, str(Annotation("error", where, error.line, title, message)))
 
 
 def entry() -> None:

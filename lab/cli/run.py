@@ -28,20 +28,20 @@ def load_all(paths: list[str]) -> list[Lesson]:
             "name a lesson file or a directory that holds some",
         )
     lessons: list[Lesson] = []
-    problems: list[str] = []
+    problems: list[LessonError] = []
     for path in files:
         try:
             lesson = load_lesson(path)
         except LessonError as exc:
-            problems.append(str(exc))
+            problems.append(exc)
             continue
         if lesson.steps:
             lessons.append(lesson)
     if problems:
         raise LessonError(
-            "cannot run: the lesson has errors\n" + "\n".join(problems),
+            "cannot run: the lesson has errors\n" + "\n".join(map(str, problems)),
             "fix them (`lab lint` lists every one), then run again",
-        )
+        ) from ExceptionGroup("lesson errors", problems)  # each with its place, for annotations
     if not lessons:
         raise UsageError("no runnable steps (.term1 ... .term6 fences) in " + ", ".join(paths))
     return lessons

@@ -188,3 +188,20 @@ def test_run_ends_with_the_reports_it_wrote(tmp_path: Path) -> None:
     assert r.stdout.rstrip("\n").endswith(f"JUnit report: {junit}\nJSON report: {report}")
     assert junit.exists() and report.exists()
     assert "report:" not in run_lab("run", fx("run-pass.md")).stdout
+
+
+def test_github_format_annotates_each_lesson_that_cannot_run() -> None:
+    r = run_lab(
+        "run",
+        "--format",
+        "github",
+        fx("unknown-option.md"),
+        fx("broken-yaml.md"),
+        env=_outside_github(),
+    )
+    assert r.status == ExitStatus.USAGE
+    assert "cannot run: the lesson has errors" in r.stderr
+    assert f"::error file={fx('unknown-option.md')},line=5,title=lab run::unknown option" in (
+        r.stdout
+    )
+    assert f"::error file={fx('broken-yaml.md')},line=4,title=lab run::front matter" in r.stdout
