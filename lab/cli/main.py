@@ -294,7 +294,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from lab.cli.run import load_all
     from lab.hoststate.doctor import diagnose
 
-    lessons = load_all(args.paths) if args.paths else []
+    lessons = [lesson for lesson in load_all(args.paths) if lesson.steps] if args.paths else []
     diagnosis = diagnose(lessons, sandboxed=[lesson.front_matter.lab.sandbox for lesson in lessons])
     tty = sys.stdout.isatty()
     marks = (

@@ -12,7 +12,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from lab.cli import startup
-from lab.errors import EnvironmentNotReady, LessonError, UsageError
+from lab.errors import EnvironmentNotReady, ExitStatus, LessonError, UsageError
 from lab.hoststate.doctor import diagnose
 from lab.lesson.load import lesson_files, load_lesson
 from lab.lesson.model import Lesson
@@ -20,7 +20,8 @@ from lab.lesson.needs import lesson_needs
 
 
 def load_all(paths: list[str]) -> list[Lesson]:
-    """Every lesson under paths, parsed and analysed; all their errors reported at once."""
+    """Every lesson under paths, parsed and analysed (reading-only ones too); all their
+    errors reported at once."""
     files = list(lesson_files(paths))
     if not files:
         raise UsageError(
@@ -31,20 +32,26 @@ def load_all(paths: list[str]) -> list[Lesson]:
     problems: list[LessonError] = []
     for path in files:
         try:
-            lesson = load_lesson(path)
+            lessons.append(load_lesson(path))
         except LessonError as exc:
             problems.append(exc)
-            continue
-        if lesson.steps:
-            lessons.append(lesson)
     if problems:
         raise LessonError(
             "cannot run: the lesson has errors\n" + "\n".join(map(str, problems)),
             "fix them (`lab lint` lists every one), then run again",
         ) from ExceptionGroup("lesson errors", problems)  # each with its place, for annotations
-    if not lessons:
-        raise UsageError("no runnable steps (.term1 ... .term6 fences) in " + ", ".join(paths))
     return lessons
+
+
+def nothing_to_run(lesson: Lesson) -> str:
+    """The line `lab run` prints for a lesson with no steps."""
+    quizzes = len(lesson.quizzes)
+    extra = (
+        f"; {quizzes} quiz{'zes' if quizzes != 1 else ''} to answer in `lab open`"
+        if quizzes
+        else ""
+    )
+    return f"▶ {lesson.title}  ({lesson.path}): nothing to run, a reading-only lesson{extra}"
 
 
 def sandboxed(lesson: Lesson, option: bool | None) -> bool:
@@ -100,7 +107,14 @@ def check_jobs(lessons: list[Lesson], jobs: int, sandbox: bool | None) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Run lessons as `lab run` does; returns the exit status."""
-    lessons = load_all(args.paths)
+    lessons = []
+    for lesson in load_all(args.paths):
+        if lesson.reading_only:
+            sys.stdout.write(nothing_to_run(lesson) + "\n")
+        else:
+            lessons.append(lesson)
+    if not lessons:
+        return ExitStatus.OK
     sandbox: bool | None = True if getattr(args, "sandbox", False) else None
     node_image: str | None = getattr(args, "node_image", None)
     jobs: int = getattr(args, "jobs", 1) or 1

@@ -14,6 +14,8 @@ from lab.lesson.options import OptionError, did_you_mean, parse_duration
 
 MAX_TERMS = 6
 """Play with Docker lessons use at most six terminals."""
+MIN_TERMS = 0
+"""`terms: 0` is a reading-only lesson (PWD shows it with no terminal panel)."""
 
 LAB_KEYS = tuple(f.name for f in fields(LabSettings))
 
@@ -131,13 +133,14 @@ def parse_front_matter(text: str, first_line: int, report: Report) -> FrontMatte
     if (
         isinstance(terms_raw, bool)
         or not isinstance(terms_raw, int)
-        or not 1 <= terms_raw <= MAX_TERMS
+        or not MIN_TERMS <= terms_raw <= MAX_TERMS
     ):
         report(
             lines.get("terms", first_line),
             "error",
-            f"terms must be a whole number from 1 to {MAX_TERMS}, not '{terms_raw}'",
-            "write the number of terminals the lesson uses, e.g. terms: 2",
+            f"terms must be a whole number from {MIN_TERMS} to {MAX_TERMS}, not '{terms_raw}'",
+            "write the number of terminals the lesson uses, e.g. terms: 2 "
+            "(terms: 0 for a reading-only lesson)",
         )
     else:
         terms = terms_raw

@@ -251,7 +251,7 @@ class FrontMatter:
     image: str | None = None
     """Docker image the original training host used for its terminals."""
     terms: int = 1
-    """Number of terminals the lesson uses."""
+    """Number of terminals the lesson uses; 0: a reading-only lesson (no terminal)."""
     lab: LabSettings = field(default_factory=LabSettings)
     """Our own settings."""
 
@@ -287,6 +287,11 @@ class Lesson:
         if self.headings:
             return self.headings[0].title
         return self.path.stem
+
+    @property
+    def reading_only(self) -> bool:
+        """Nothing to run: no steps (a `terms: 0` article, maybe with quizzes)."""
+        return not self.steps
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from lab.lesson.frontmatter import LAB_KEYS, MAX_TERMS, _lab_value
+from lab.lesson.frontmatter import LAB_KEYS, MAX_TERMS, MIN_TERMS, _lab_value
 from lab.lesson.model import Check, Diagnostic, Lesson, Step
 from lab.lesson.options import OptionError, did_you_mean, parse_check_options, parse_step_options
 
@@ -346,8 +346,12 @@ def read_overlay(lesson: Lesson, path: Path) -> tuple[Lesson, list[Diagnostic]]:
         nonlocal front
         node = top["terms"][1]
         value = r.value(node)
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TERMS:
-            raise r.error(node, f"terms must be a whole number from 1 to {MAX_TERMS}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not MIN_TERMS <= value <= MAX_TERMS
+        ):
+            raise r.error(node, f"terms must be a whole number from {MIN_TERMS} to {MAX_TERMS}")
         front = replace(front, terms=value)
 
     def lab() -> None:

@@ -56,6 +56,9 @@ def lesson_plan(lesson: Lesson) -> dict[str, Any]:
 
 def plan_lines(lesson: Lesson) -> list[str]:
     """The plan as human-readable lines."""
+    if lesson.reading_only:
+        quizzes = f", {_count(len(lesson.quizzes), 'quiz', 'quizzes')}" if lesson.quizzes else ""
+        return [f"{lesson.path}: {lesson.title} (no steps: a reading-only lesson{quizzes})"]
     out = [f"{lesson.path}: {lesson.title} ({len(lesson.steps)} steps)"]
     section: tuple[str, ...] = ()
     for step in lesson.steps:
@@ -80,6 +83,10 @@ def plan_lines(lesson: Lesson) -> list[str]:
         out.extend(f"         $ {text}" for text in lines)
         out.extend(f"         ✓ check ({_where(c.line, c.origin)}): {c.label}" for c in step.checks)
     return out
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _where(line: int, origin: str | None) -> str:

@@ -69,6 +69,16 @@ def test_lesson_error_exits_2_with_file_line() -> None:
     assert "unknown-option.md:5:" in r.stderr and "Traceback" not in r.stderr
 
 
+def test_reading_only_lesson_has_nothing_to_run_and_exits_0() -> None:
+    r = run_lab("run", fx("terms-zero.md"))
+    assert r.status == ExitStatus.OK, r.stdout + r.stderr
+    assert "A reading-only lesson" in r.stdout
+    assert "nothing to run, a reading-only lesson; 1 quiz to answer in `lab open`" in r.stdout
+    r = run_lab("run", fx("terms-zero.md"), fx("run-pass.md"))
+    assert r.status == ExitStatus.OK, r.stdout + r.stderr
+    assert "nothing to run" in r.stdout and "1/1 lessons passed" in r.stdout
+
+
 def test_usage_error_exits_2() -> None:
     assert run_lab("run").status == ExitStatus.USAGE
     assert run_lab("run", "/no/such/lesson.md").status == ExitStatus.USAGE

@@ -47,7 +47,12 @@ class Lab:
         return view
 
     async def ready(self, number: int = 1) -> None:
-        """Wait for terminal `number`'s prompt and for the lesson to be started."""
+        """Wait for terminal `number`'s prompt and for the lesson to be started (a
+        reading-only lesson has no terminal: only for the lesson to be shown whole)."""
+        if not self.screen.has_terminals:
+            blocks = self.view.blocks
+            await wait_for(lambda: all(b.is_mounted for b in blocks), "the rest of the lesson")
+            return
         await wait_for(lambda: self.screen.pane.view(number) is not None, "the terminal")
         await wait_for(lambda: at_prompt(self.terminal(number).screen_text()), "the prompt")
         await wait_for(lambda: self.screen.learner.started, "the lesson to start")

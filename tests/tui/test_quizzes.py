@@ -8,9 +8,10 @@ from textual.widgets import Checkbox, Input, RadioButton
 from lab.learner.progress import load
 from lab.tui.screens.summary import SummaryScreen
 from lab.tui.widgets.quiz_card import QuizCard
+from lab.tui.widgets.terminals import TerminalPane
 from tests.conftest import fixture
 from tests.tui.conftest import wait_for
-from tests.tui.lessons import open_lab
+from tests.tui.lessons import SIZE, open_lab
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -77,3 +78,19 @@ async def test_answers_come_back_when_reopened() -> None:
         card = lab.screen.query_one(QuizCard)
         assert card.answer is not None and card.answer.choices == (2,)
         assert card.query(RadioButton)[2].value and "Not quite" in feedback(card)
+
+
+async def test_reading_only_lesson_has_no_terminal_and_its_quiz_works() -> None:
+    async with open_lab("terms-zero.md") as lab:
+        screen = lab.screen
+        assert not screen.has_terminals and not screen.query(TerminalPane)
+        assert not screen.learner.started, "nothing to start: no shell, no host snapshot"
+        assert lab.view.outer_size.width == SIZE[0], "the lesson has the whole width"
+        assert "f6" not in lab.app.active_bindings, "no F6 (lesson ⇄ terminal) in the footer"
+        await lab.pilot.press("f6")  # no terminal to move to: nothing happens
+        assert lab.app.focused is not None and lab.view in lab.app.focused.ancestors_with_self
+        card = screen.query_one(QuizCard)
+        await lab.pilot.press("enter", "enter", "tab", "enter")  # "docker version", check
+        await wait_for(lambda: card.answer is not None, "the answer")
+        assert card.answer is not None and card.answer.correct is True
+        assert isinstance(lab.app.screen, SummaryScreen), "the only item: lesson complete"

@@ -155,3 +155,28 @@ def test_lint_of_an_overlay_checks_its_lesson_once(tmp_path: Path) -> None:
     lone = run_lab("lint", str(tmp_path / "lone.lab.yml"))
     assert lone.status == 2
     assert "lone.lab.yml: a lesson overlay, but there is no lesson lone.md beside it" in lone.stderr
+
+
+def test_reading_only_lesson_lints_clean_and_has_no_steps() -> None:
+    lesson = str(FIXTURES / "terms-zero.md")
+    r = run_lab("lint", lesson)
+    assert r.status == 0 and r.stdout == "", r.stdout
+    assert "1 file checked: 0 error(s), 0 warning(s)" in r.stderr
+    r = run_lab("steps", lesson)
+    assert r.status == 0
+    assert (
+        r.stdout == f"{lesson}: A reading-only lesson (no steps: a reading-only lesson, 1 quiz)\n"
+    )
+    r = run_lab("steps", "--json", lesson)
+    plan = json.loads(r.stdout)
+    assert plan["terms"] == 0 and plan["steps"] == [] and plan["quizzes"] == 1
+
+
+def test_terms_beyond_six_or_negative_is_an_error() -> None:
+    from lab.lesson.parser import parse_text
+
+    for value in ("7", "-1"):
+        lesson = parse_text(f"---\nterms: {value}\n---\ntext\n", "t.md")
+        assert [str(d).split("\n")[0] for d in lesson.errors] == [
+            f"t.md:2: error: terms must be a whole number from 0 to 6, not '{value}'"
+        ]

@@ -142,7 +142,7 @@ def test_overlay_can_turn_sandbox_on() -> None:
             "steps:\n  - step: 1\n  - line: 5\n    answer: x\n",
             "lesson.lab.yml:3: error: step 1 is already changed by the entry at line 2",
         ),
-        ("terms: 9\n", "lesson.lab.yml:1: error: terms must be a whole number from 1 to 6"),
+        ("terms: 9\n", "lesson.lab.yml:1: error: terms must be a whole number from 0 to 6"),
         ("lab:\n  sandbox: maybe\n", "lesson.lab.yml:2: error: lab.sandbox must be true or false"),
         ("stepz: []\n", "lesson.lab.yml:1: error: unknown key 'stepz' in the overlay"),
         ("steps:\n  - step: 1\n    answer: [x\n", "lesson.lab.yml:4: error: the overlay is not"),

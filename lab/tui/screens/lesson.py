@@ -37,7 +37,8 @@ LESSON_ACTIONS = frozenset(
 
 
 class LessonScreen(Screen[None]):
-    """Lesson on the left, terminals on the right; F6 moves the keyboard between them."""
+    """Lesson on the left, terminals on the right; F6 moves the keyboard between them. A
+    reading-only lesson (`terms: 0`, no steps) has the whole width and no terminal."""
 
     DEFAULT_CSS = """
     LessonScreen {
@@ -76,7 +77,8 @@ class LessonScreen(Screen[None]):
         yield LabHeader(self.learner.lesson.title)
         with Horizontal(id="main"):
             yield self._lesson_view()
-            yield self._terminal_pane()
+            if self.has_terminals:
+                yield self._terminal_pane()
         yield Footer(show_command_palette=False)
 
     def _lesson_view(self) -> LessonView:
@@ -85,6 +87,11 @@ class LessonScreen(Screen[None]):
 
     def _terminal_pane(self) -> TerminalPane:
         return TerminalPane(self.learner.terminals, id="terminals")
+
+    @property
+    def has_terminals(self) -> bool:
+        """False for a reading-only lesson: no terminal pane, no shells, nothing to start."""
+        return bool(self.learner.terminals)
 
     @property
     def lesson_view(self) -> LessonView:
@@ -123,7 +130,8 @@ class LessonScreen(Screen[None]):
     async def start_lesson(self) -> None:
         """Start the lesson's shells, then show the rest of the lesson."""
         try:
-            await self._start_lesson()
+            if self.has_terminals:
+                await self._start_lesson()
         finally:
             await self.lesson_view.mount_rest()
 
@@ -369,7 +377,8 @@ class LessonScreen(Screen[None]):
         main = self.query_one("#main")
         await main.remove_children()
         await main.mount(self._lesson_view())
-        await main.mount(self._terminal_pane())
+        if self.has_terminals:
+            await main.mount(self._terminal_pane())
         self.on_mount()
         done = f"Reset: removed {len(report.removed)} things."
         if report.failed:
@@ -387,6 +396,8 @@ class LessonScreen(Screen[None]):
         if action in LESSON_ACTIONS and isinstance(self.focused, TerminalView):
             return False
         if action == "back" and not self.from_picker:
+            return False
+        if action == "switch_focus" and not self.has_terminals:
             return False
         return not (action == "next_terminal" and len(self.learner.terminals) < 2)
 
