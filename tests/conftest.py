@@ -52,6 +52,18 @@ def fixture(name: str) -> Path:
     return path
 
 
+PWD_POSTS = ROOT.parent / "shared" / "pwd"
+"""Public Play with Docker posts kept beside the repository (test data, read in place)."""
+
+
+def pwd_post(name: str) -> Path:
+    """Path of a Play with Docker post in ../shared/pwd; the test is skipped without it."""
+    path = PWD_POSTS / name
+    if not path.is_file():
+        pytest.skip(f"{path} is not here (the PWD posts are kept beside the repository)")
+    return path
+
+
 # Fixture lessons are data: never collected as lesson tests by the lab plugin.
 collect_ignore = ["fixtures"]
 

@@ -454,11 +454,16 @@ class LessonRunner:
             )
         if out.outcome == "unanswered_prompt":
             prompt = (out.prompt or "").strip()
+            give = (
+                "this prompt hides what is typed: give the reply with secret=..."
+                if out.prompt_hidden
+                else "give the reply with answer=..."
+            )
             return replace(
                 base,
                 status="failed",
-                message=f"waiting for input at prompt {prompt!r}; "
-                "give the reply with answer=... (or secret=...) in the step's info string",
+                message=f"waiting for input at prompt {prompt!r}; {give} in the step's info "
+                "string (or in the lesson's overlay)",
             )
         if out.outcome == "integration_lost":
             return replace(

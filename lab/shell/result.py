@@ -33,6 +33,8 @@ class CommandResult:
     """The exit status of each command line that ran (empty and comment lines have none)."""
     prompt: str | None = None
     """For unanswered_prompt: the prompt the command was waiting on (its last output line)."""
+    prompt_hidden: bool = False
+    """For unanswered_prompt: the terminal's echo was off there (a password prompt)."""
 
 
 @dataclass
@@ -46,6 +48,7 @@ class RunRecord:
     capture: Capture | None = None
     stream: TextStream | None = None
     prompt: str | None = None
+    prompt_hidden: bool = False
     answered: object = None
     """The wait last answered, so the same wait is never answered twice."""
 

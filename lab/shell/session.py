@@ -284,6 +284,7 @@ class ShellSession:
             outcome=outcome,
             statuses=tuple(run.statuses),
             prompt=run.prompt if outcome == "unanswered_prompt" else None,
+            prompt_hidden=outcome == "unanswered_prompt" and run.prompt_hidden,
         )
 
     def send_text(self, data: str | bytes) -> None:
@@ -422,7 +423,7 @@ class ShellSession:
             self.interrupt()
             raise
         if answer is None:
-            run.prompt = prompt
+            run.prompt, run.prompt_hidden = prompt, echo_off
             return True
         if echo_off:
             run.secrets.append(answer)

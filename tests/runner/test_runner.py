@@ -119,6 +119,24 @@ async def test_answers_and_secret_never_shown() -> None:
     assert not any(isinstance(e, StepOutput) and "hunter2" in e.text for e in events)
 
 
+async def test_login_username_from_transcript_password_from_secret() -> None:
+    events, done = await run("run-login-secret.md")
+    (_, res) = done.results[0]
+    assert res.status == "passed", res.message + res.output
+    assert "Login Succeeded" in res.output
+    assert not any(isinstance(e, StepOutput) and "gordon" in e.text for e in events)
+
+
+async def test_password_prompt_without_a_secret_fails_fast_naming_secret() -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    _, done = await run("run-login-no-secret.md")
+    (_, res) = done.results[0]
+    assert res.status == "failed"
+    assert "'Password:'" in res.message and "give the reply with secret=" in res.message
+    assert loop.time() - started < 60  # the step's own timeout: it must not be reached
+
+
 async def test_openssl_prompts_answered_from_transcript() -> None:
     _, done = await run("run-transcript-answers.md")
     (_, res) = done.results[0]
