@@ -12,7 +12,9 @@ from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from lab.errors import LessonError
+from lab.lesson import liquid
 from lab.lesson.frontmatter import parse_front_matter
+from lab.lesson.liquid import LiquidMark
 from lab.lesson.model import (
     AppLink,
     Check,
@@ -66,6 +68,9 @@ class _Builder:
     """True right after a step, until a heading or another fence."""
     pending_hints: list[str] = field(default_factory=list)
     """Hints seen before the first step: they go to the first step."""
+    verified: list[tuple[int, int]] = field(default_factory=list)
+    """First and last file line of each fence lab runs or compares (steps, checks, expected
+    output): Liquid left in them is reported."""
 
     def report(self, line: int, severity: Severity, message: str, hint: str | None) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, severity, message, hint))
@@ -161,6 +166,11 @@ def _check(b: _Builder, token: Token, words: list[str]) -> None:
     b.update_last_step(checks=(*b.steps[-1].checks, check))
 
 
+def _mark_verified(b: _Builder, token: Token) -> None:
+    if token.map:
+        b.verified.append((token.map[0] + 1, token.map[1]))
+
+
 def _fence(b: _Builder, token: Token) -> None:
     line = _line(token)
     if not _is_closed(token, b.lines):
@@ -175,6 +185,7 @@ def _fence(b: _Builder, token: Token) -> None:
     rest = info[len(first) :].strip()
     term = TERM_INFO.match(first)
     if term or first == "check":
+        _mark_verified(b, token)
         try:
             words = split_words(rest)
         except OptionError as exc:
@@ -187,6 +198,7 @@ def _fence(b: _Builder, token: Token) -> None:
             _check(b, token, words)
         return
     if b.awaiting_output and first in OUTPUT_INFOS:
+        _mark_verified(b, token)
         b.update_last_step(expected_output=ExpectedOutput(text=token.content, line=line))
     else:
         b.display.append(DisplayBlock(info=info, code=token.content, line=line))
@@ -381,9 +393,49 @@ def normalise(text: str) -> str:
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _front_matter_end(source: str) -> int:
+    """Offset just after the closing `---` of the front matter (0 without one)."""
+    if not source.startswith("---\n"):
+        return 0
+    end = re.search(r"^---[ \t]*$\n?", source[4:], re.MULTILINE)
+    return 4 + end.end() if end else 0
+
+
+def _with_liquid(source: str) -> tuple[str, tuple[LiquidMark, ...]]:
+    """The text as Jekyll shows it (its body's Liquid resolved where that is predictable)."""
+    start = _front_matter_end(source)
+    body = liquid.render(source[start:])
+    lines_before = source.count("\n", 0, start)
+    left = tuple(replace(m, line=m.line + lines_before) for m in body.left)
+    return source[:start] + body.text, left
+
+
+def _liquid_left(b: _Builder, left: tuple[LiquidMark, ...]) -> None:
+    """Warn about Liquid that Jekyll would have replaced, where lab runs or compares it."""
+    for mark in left:
+        if mark.unclosed_raw:
+            b.report(
+                mark.line,
+                "warning",
+                "{% raw %} is never closed: Jekyll stops with an error here; "
+                "lab keeps the text as written",
+                "add {% endraw %} where the text to show as written ends",
+            )
+        elif any(first <= mark.line <= last for first, last in b.verified):
+            b.report(
+                mark.line,
+                "warning",
+                f"Liquid {mark.text!r} is kept as written here, but Jekyll (Play with Docker) "
+                "would replace it",
+                'wrap the block in {% raw %} ... {% endraw %} (or write {{ "{{" }} for {{) '
+                "so that Jekyll shows it as written too",
+            )
+
+
 def parse_text(text: str, path: str | Path = "<lesson>") -> Lesson:
-    """Parse lesson Markdown; problems are returned as diagnostics, never raised."""
-    source = normalise(text)
+    """Parse lesson Markdown; problems are returned as diagnostics, never raised. Liquid is
+    resolved first, as Jekyll does (see lab.lesson.liquid)."""
+    source, liquid_left = _with_liquid(normalise(text))
     builder = _Builder(path=str(path), lines=source.split("\n"))
     try:
         tokens = _markdown().parse(source)
@@ -392,6 +444,7 @@ def parse_text(text: str, path: str | Path = "<lesson>") -> Lesson:
         tokens = []
     _unclosed_front_matter(builder, tokens)
     _walk(builder, tokens)
+    _liquid_left(builder, liquid_left)
     return Lesson(
         path=Path(path),
         source=source,
