@@ -143,10 +143,16 @@ def _apply_options(
     known: tuple[str, ...],
     apply: Callable[[str, str | None], None],
 ) -> list[Problem]:
-    """Call apply(key, value) for each known word; return problems for the rest."""
+    """Call apply(key, value) for each known word; return problems for the rest. Words with
+    no `=` that are not options are text Play with Docker ignored (`.term1 click to run`): a
+    warning, not an error; an unknown `key=value` is a mistyped option: an error."""
     problems: list[Problem] = []
+    ignored: list[str] = []
     for word in words:
         key, value = _key_value(word)
+        if key not in known and value is None:
+            ignored.append(word)
+            continue
         if key not in known:
             suggestion = did_you_mean(key, known)
             problems.append(
@@ -161,6 +167,17 @@ def _apply_options(
             apply(key, value)
         except OptionError as exc:
             problems.append(Problem("error", exc.message, exc.hint))
+    if ignored:
+        close = [hint for word in ignored if (hint := did_you_mean(word, known))]
+        problems.append(
+            Problem(
+                "warning",
+                f"'{' '.join(ignored)}' is not an option: ignored"
+                + (f" ({close[0]})" if close else ""),
+                "lab's options are key=value words (" + ", ".join(known) + "); other words "
+                "after the fence's first word are ignored, as Play with Docker ignored them",
+            )
+        )
     return problems
 
 

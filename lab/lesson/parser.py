@@ -86,14 +86,19 @@ def _line(token: Token) -> int:
     return (token.map[0] + 1) if token.map else 1
 
 
+CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*>)*")
+"""Blockquote markers before a line's own text (`> > ```` closes a fence in a quote)."""
+
+
 def _is_closed(token: Token, lines: list[str]) -> bool:
-    """markdown-it runs an unclosed fence to the end of the file; spot that."""
+    """markdown-it runs an unclosed fence to the end of its container (the file, a quote, a
+    list item); spot that."""
     if not token.map:
         return True
     start, end = token.map
     if end - 1 <= start or end - 1 >= len(lines):
         return False
-    closing = lines[end - 1].strip()
+    closing = CONTAINER_PREFIX.sub("", lines[end - 1]).strip()
     char = token.markup[0]
     return closing.startswith(token.markup) and set(closing) == {char}
 
@@ -244,10 +249,16 @@ def _app_links(b: _Builder, inline: Token) -> None:
         )
 
 
-def _next_block(tokens: list[Token], i: int) -> int:
-    """Index of the next block-level opening token at nesting level 0 after position i."""
+def _next_block(tokens: list[Token], i: int, level: int = 0) -> int:
+    """Index of the next block opening at nesting `level` from position i (len(tokens) when
+    the container of that level ends first)."""
     j = i
-    while j < len(tokens) and not (tokens[j].level == 0 and tokens[j].nesting >= 0):
+    while j < len(tokens):
+        tok = tokens[j]
+        if tok.level == level and tok.nesting >= 0:
+            return j
+        if tok.level < level:
+            return len(tokens)
         j += 1
     return j
 
@@ -280,14 +291,15 @@ def _list_choices(tokens: list[Token], start: int, end: int) -> list[tuple[str, 
 
 def _quiz(b: _Builder, tokens: list[Token], i: int, rest: str, line: int) -> int:
     """Parse a quiz whose marker paragraph opens at tokens[i]; return where to resume."""
+    level = tokens[i].level  # 0, or deeper in a list item or a quote
     j = _skip_block(tokens, i)
     question = rest.strip()
     if not question:
-        k = _next_block(tokens, j)
+        k = _next_block(tokens, j, level)
         if k < len(tokens) and tokens[k].type == "paragraph_open":
             question = _inline_text(tokens[k + 1])
             j = _skip_block(tokens, k)
-    k = _next_block(tokens, j)
+    k = _next_block(tokens, j, level)
     kind_tok = tokens[k].type if k < len(tokens) else ""
     if kind_tok == "blockquote_open":
         end = _skip_block(tokens, k)
@@ -361,7 +373,7 @@ def _walk(b: _Builder, tokens: list[Token]) -> None:
                 b.pending_hints.clear()
         elif tok.type == "heading_open":
             _heading(b, tok, tokens[i + 1])
-        elif tok.type == "paragraph_open" and tok.level == 0:
+        elif tok.type == "paragraph_open":
             content = tokens[i + 1].content
             if content.startswith(QUIZ_MARK):
                 i = _quiz(b, tokens, i, content[len(QUIZ_MARK) :], _line(tok))

@@ -245,3 +245,47 @@ def test_non_utf8_file_names_line(tmp_path) -> None:  # type: ignore[no-untyped-
 def test_parse_text_in_memory() -> None:
     lesson = parse_text("```.term2 name=x\nls\n```\n", "mem.md")
     assert lesson.steps[0].terminal == 2 and lesson.steps[0].name == "x"
+
+
+def test_a_closed_fence_inside_a_blockquote_is_closed() -> None:
+    assert errors("fence-in-blockquote.md") == []
+    lesson = read_lesson(fixture("fence-in-blockquote.md"))
+    assert [(b.code, b.line) for b in lesson.display_blocks] == [("docker container ls --all\n", 7)]
+    assert [s.command for s in lesson.steps] == ["echo after the quote\n"]
+
+
+def test_an_unclosed_fence_inside_a_blockquote_is_still_reported() -> None:
+    lesson = parse_text("> ```\n> echo hi\n\nafter\n", "q.md")
+    assert [(d.line, d.message) for d in lesson.errors] == [
+        (1, "code fence opened here with ``` is never closed")
+    ]
+
+
+def test_a_quiz_inside_a_list_item_is_a_quiz() -> None:
+    assert errors("quiz-in-list-item.md") == [] and warnings("quiz-in-list-item.md") == []
+    lesson = read_lesson(fixture("quiz-in-list-item.md"))
+    (quiz,) = lesson.quizzes
+    assert quiz.question == "Which port does the registry listen on by default?"
+    assert quiz.line == 13 and quiz.kind == "single"
+    assert [(c.text, c.correct) for c in quiz.choices] == [("80", False), ("5000", True)]
+    assert [s.command for s in lesson.steps] == ["echo registry\n"]
+
+
+def test_a_quiz_in_a_list_item_without_choices_in_that_item_says_so() -> None:
+    lesson = parse_text("1. {:.quiz}\n   Which port?\n\n- ( ) 80\n", "q.md")
+    assert [(d.line, d.message) for d in lesson.errors] == [(1, "quiz has no choices")]
+
+
+def test_extra_words_after_the_terminal_are_a_warning() -> None:
+    assert errors("term-extra-words.md") == []
+    assert warnings("term-extra-words.md") == ["7: 'click to run' is not an option: ignored"]
+    (step,) = read_lesson(fixture("term-extra-words.md")).steps
+    assert step.terminal == 1 and step.command == "echo hi\n"
+
+
+def test_a_bare_word_close_to_a_flag_says_which() -> None:
+    lesson = parse_text("```.term1 backgroud name=x\nsleep 1\n```\n", "b.md")
+    assert lesson.errors == ()
+    (warning,) = lesson.warnings
+    assert warning.message == "'backgroud' is not an option: ignored (did you mean 'background'?)"
+    assert lesson.steps[0].name == "x" and not lesson.steps[0].background
