@@ -40,6 +40,8 @@ TERM_INFO = re.compile(r"^\.term(\S*)$")
 OUTPUT_INFOS = frozenset({"", "text", "console", "output", "plaintext", "shell-session"})
 """Info strings of a fence that, right after a step, is that step's expected output."""
 QUIZ_MARK = "{:.quiz}"
+IAL_LINE = re.compile(r"^\{:[^}]*\}$")
+"""A line that is only a kramdown attribute list, such as a second `{:.quiz}`."""
 CHOICE = re.compile(r"^(\[[ xX]\]|\([ xX]\))\s*(.*)$", re.DOTALL)
 HINT = re.compile(r"^\s*(?:\*\*|__)?hint(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.IGNORECASE)
 APP_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<href>[^)]*)\)(?P<attrs>(?:\{:[^}]*\})+)")
@@ -299,8 +301,12 @@ def _quiz(b: _Builder, tokens: list[Token], i: int, rest: str, line: int) -> int
         if k < len(tokens) and tokens[k].type == "paragraph_open":
             question = _inline_text(tokens[k + 1])
             j = _skip_block(tokens, k)
+    question, inline = _inline_choices(question)
     k = _next_block(tokens, j, level)
     kind_tok = tokens[k].type if k < len(tokens) else ""
+    if inline and kind_tok not in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
+        _add_quiz(b, question, line, [(text, line) for text in inline])
+        return j
     if kind_tok == "blockquote_open":
         end = _skip_block(tokens, k)
         text = "\n".join(t.content for t in tokens[k:end] if t.type == "inline")
@@ -316,9 +322,25 @@ def _quiz(b: _Builder, tokens: list[Token], i: int, rest: str, line: int) -> int
         )
         return j
     end = _skip_block(tokens, k)
+    _add_quiz(b, question, line, _list_choices(tokens, k, end))
+    return end
+
+
+def _inline_choices(question: str) -> tuple[str, list[str]]:
+    """The question without attribute-list lines (a repeated `{:.quiz}`), and the choice lines
+    that end its paragraph when the choices are written without list markers
+    (`( ) True` / `(X) False` on the lines under the question)."""
+    lines = [ln for ln in question.split("\n") if not IAL_LINE.match(ln.strip())]
+    choices: list[str] = []
+    while len(lines) > 1 and CHOICE.match(lines[-1].strip()):
+        choices.insert(0, lines.pop().strip())
+    return "\n".join(lines).strip(), choices
+
+
+def _add_quiz(b: _Builder, question: str, line: int, items: list[tuple[str, int]]) -> None:
     choices: list[QuizChoice] = []
     kinds: set[str] = set()
-    for text, item_line in _list_choices(tokens, k, end):
+    for text, item_line in items:
         match = CHOICE.match(text)
         if not match:
             b.report(
@@ -340,7 +362,6 @@ def _quiz(b: _Builder, tokens: list[Token], i: int, rest: str, line: int) -> int
         )
     kind: Literal["single", "multiple"] = "multiple" if "[" in kinds else "single"
     b.quizzes.append(Quiz(question, line, kind, tuple(choices), "", b.section_path()))
-    return end
 
 
 def _hint(b: _Builder, tokens: list[Token], i: int) -> int:

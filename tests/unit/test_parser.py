@@ -289,3 +289,17 @@ def test_a_bare_word_close_to_a_flag_says_which() -> None:
     (warning,) = lesson.warnings
     assert warning.message == "'backgroud' is not an option: ignored (did you mean 'background'?)"
     assert lesson.steps[0].name == "x" and not lesson.steps[0].background
+
+
+def test_quiz_choices_written_as_lines_of_the_question() -> None:
+    assert errors("quiz-choices-without-list.md") == []
+    (quiz,) = read_lesson(fixture("quiz-choices-without-list.md")).quizzes
+    assert quiz.question == "True or False: a registry runs only on port 5000"
+    assert [(c.text, c.correct) for c in quiz.choices] == [("True", False), ("False", True)]
+
+
+def test_a_repeated_quiz_marker_is_not_part_of_the_question() -> None:
+    assert errors("quiz-repeated-marker.md") == []
+    (quiz,) = read_lesson(fixture("quiz-repeated-marker.md")).quizzes
+    assert quiz.question == "Which command lists running containers?"
+    assert [c.correct for c in quiz.choices] == [True, False]
