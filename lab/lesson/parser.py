@@ -70,6 +70,9 @@ class _Builder:
     """True right after a step, until a heading or another fence."""
     pending_hints: list[str] = field(default_factory=list)
     """Hints seen before the first step: they go to the first step."""
+    stray_closers: set[int] = field(default_factory=set)
+    """Lines of closing fences indented out of their list item, reported with the fence they
+    were meant to close."""
     verified: list[tuple[int, int]] = field(default_factory=list)
     """First and last file line of each fence lab runs or compares (steps, checks, expected
     output): Liquid left in them is reported."""
@@ -103,6 +106,28 @@ def _is_closed(token: Token, lines: list[str]) -> bool:
     closing = CONTAINER_PREFIX.sub("", lines[end - 1]).strip()
     char = token.markup[0]
     return closing.startswith(token.markup) and set(closing) == {char}
+
+
+def _unclosed(token: Token, lines: list[str]) -> tuple[str, str, int | None]:
+    """Message and hint for a fence that is not closed: when the line after its container
+    is the closing fence indented too little (outside the list item), say so."""
+    end = token.map[1] if token.map else len(lines)
+    after = CONTAINER_PREFIX.sub("", lines[end]) if end < len(lines) else ""
+    if after.strip() == token.markup and len(after) - len(after.lstrip()) < len(
+        lines[_line(token) - 1]
+    ) - len(lines[_line(token) - 1].lstrip()):
+        return (
+            f"code fence opened here with {token.markup} is never closed: the "
+            f"{token.markup} on line {end + 1} is indented less than the opening fence, so it "
+            "ends the list item instead of the block",
+            f"indent line {end + 1} like the opening fence",
+            end + 1,
+        )
+    return (
+        f"code fence opened here with {token.markup} is never closed",
+        f"add a line with {token.markup} after the block's last line",
+        None,
+    )
 
 
 def _inline_text(token: Token) -> str:
@@ -180,13 +205,11 @@ def _mark_verified(b: _Builder, token: Token) -> None:
 
 def _fence(b: _Builder, token: Token) -> None:
     line = _line(token)
-    if not _is_closed(token, b.lines):
-        b.report(
-            line,
-            "error",
-            f"code fence opened here with {token.markup} is never closed",
-            f"add a line with {token.markup} after the block's last line",
-        )
+    if not _is_closed(token, b.lines) and line not in b.stray_closers:
+        message, hint, stray = _unclosed(token, b.lines)
+        b.report(line, "error", message, hint)
+        if stray:
+            b.stray_closers.add(stray)  # it opens a fence of its own: said once is enough
     info = token.info.strip()
     first = info.split(None, 1)[0] if info else ""
     rest = info[len(first) :].strip()

@@ -303,3 +303,10 @@ def test_a_repeated_quiz_marker_is_not_part_of_the_question() -> None:
     (quiz,) = read_lesson(fixture("quiz-repeated-marker.md")).quizzes
     assert quiz.question == "Which command lists running containers?"
     assert [c.correct for c in quiz.choices] == [True, False]
+
+
+def test_a_closing_fence_outdented_out_of_its_list_item_is_named() -> None:
+    assert errors("fence-close-outdented.md") == [
+        "7: code fence opened here with ``` is never closed: the ``` on line 9 is indented "
+        "less than the opening fence, so it ends the list item instead of the block"
+    ]
