@@ -40,6 +40,8 @@ TERM_INFO = re.compile(r"^\.term(\S*)$")
 OUTPUT_INFOS = frozenset({"", "text", "console", "output", "plaintext", "shell-session"})
 """Info strings of a fence that, right after a step, is that step's expected output."""
 QUIZ_MARK = "{:.quiz}"
+ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+"""A Markdown backslash escape of an ASCII punctuation character."""
 IAL_LINE = re.compile(r"^\{:[^}]*\}$")
 """A line that is only a kramdown attribute list, such as a second `{:.quiz}`."""
 CHOICE = re.compile(r"^(\[[ xX]\]|\([ xX]\))\s*(.*)$", re.DOTALL)
@@ -364,7 +366,7 @@ def _add_quiz(b: _Builder, question: str, line: int, items: list[tuple[str, int]
     choices: list[QuizChoice] = []
     kinds: set[str] = set()
     for text, item_line in items:
-        match = CHOICE.match(text)
+        match = CHOICE.match(ESCAPED.sub(r"\1", text))  # `- \[x\] …` is `- [x] …` escaped
         if not match:
             b.report(
                 item_line,

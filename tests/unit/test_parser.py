@@ -310,3 +310,13 @@ def test_a_closing_fence_outdented_out_of_its_list_item_is_named() -> None:
         "7: code fence opened here with ``` is never closed: the ``` on line 9 is indented "
         "less than the opening fence, so it ends the list item instead of the block"
     ]
+
+
+def test_escaped_quiz_markers_are_markers() -> None:
+    assert errors("quiz-escaped-markers.md") == []
+    (quiz,) = read_lesson(fixture("quiz-escaped-markers.md")).quizzes
+    assert quiz.kind == "multiple"
+    assert [(c.text, c.correct) for c in quiz.choices] == [
+        ("be deployed from the command line", True),
+        ("run a Dockerfile", False),
+    ]
