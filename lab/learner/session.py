@@ -6,7 +6,7 @@ import asyncio
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, assert_never
 
 from lab.errors import ShellError
 from lab.hoststate import CleanupReport
@@ -18,7 +18,7 @@ from lab.shell import ShellSession
 from lab.statefiles import state_root
 
 if TYPE_CHECKING:  # the runner is imported when the lesson starts, after the first frame
-    from lab.runner import LessonRunner, StepResult
+    from lab.runner import EventHandler, LessonRunner, RunEvent, StepResult
 
 CLEAR_LINE = "\x05\x15"
 """Ctrl-E, Ctrl-U: readline's end-of-line then kill-to-start, so a step sent to the shell is
@@ -55,7 +55,10 @@ def reset_lesson(lesson_path: Path, engine: Engine | None = None) -> CleanupRepo
 
 class LearnerSession:
     """One lesson in front of a learner: nothing runs until asked; progress is saved as it
-    changes. The shells and host changes outlive the session (`reset()` removes them)."""
+    changes. The shells and host changes outlive the session (`reset()` removes them).
+
+    The run's events reach the session first (it saves a verified step), then its listeners
+    (the TUI's lesson screen), so what they show already counts that step."""
 
     def __init__(
         self,
@@ -74,6 +77,8 @@ class LearnerSession:
         self.workspace = workspace_dir(lesson.path)
         """Where the shells start; kept between sessions."""
         self._runner: LessonRunner | None = None
+        self._stop_listening: Callable[[], None] | None = None
+        self._listeners: list[EventHandler] = []
         self.started = False
 
     @property
@@ -89,7 +94,45 @@ class LearnerSession:
             self._runner = LessonRunner(
                 self.lesson, options, engine=self.engine, shells=self.shells
             )
+            self._stop_listening = self._runner.add_listener(self.handle)
         return self._runner
+
+    def add_listener(self, fn: EventHandler) -> Callable[[], None]:
+        """Receive the run's events (also those of the fresh runner after a reset) once the
+        session has recorded them; returns a function that stops it."""
+        self._listeners.append(fn)
+
+        def unsubscribe() -> None:
+            if fn in self._listeners:
+                self._listeners.remove(fn)
+
+        return unsubscribe
+
+    def handle(self, event: RunEvent) -> None:
+        """Take one event of the run: record what it means for the learner's progress, then
+        pass it on to the listeners."""
+        from lab.runner import (
+            CheckFinished,
+            LessonFinished,
+            LessonStarted,
+            SandboxReady,
+            StepFinished,
+            StepOutput,
+            StepStarted,
+        )
+
+        match event:
+            case StepFinished(step=step, result=result):
+                if result.ok:
+                    self.progress.mark_verified(self.key(step))
+            case LessonStarted() | SandboxReady() | LessonFinished():
+                pass  # the session starts and ends the run itself
+            case StepStarted() | StepOutput() | CheckFinished():
+                pass  # progress counts verified steps only
+            case _:
+                assert_never(event)
+        for fn in list(self._listeners):
+            fn(event)
 
     @property
     def terminals(self) -> list[int]:
@@ -125,10 +168,7 @@ class LearnerSession:
                 hint="wait for it to finish, or press ctrl+c in the terminal",
             )
         session.send_text(CLEAR_LINE)
-        result = await self.runner.run_step(step)
-        if result.ok:
-            self.progress.mark_verified(self.key(step))
-        return result
+        return await self.runner.run_step(step)  # its StepFinished saves the progress
 
     def verified(self, step: Step) -> bool:
         """The step was run and verified (now or in an earlier session)."""
@@ -162,6 +202,9 @@ class LearnerSession:
     async def reset(self) -> CleanupReport:
         """Stop the shells, undo the session on the host, forget the progress; a fresh
         runner is ready to `start()` again."""
+        if self._stop_listening is not None:
+            self._stop_listening()  # a step still ending in the old run is not news any more
+            self._stop_listening = None
         await self.close()
         report = await asyncio.to_thread(reset_lesson, self.lesson.path, self.engine)
         self.progress = progress.load(self.lesson.path)

@@ -6,7 +6,7 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, TextIO, assert_never
 
 from lab.ansi import ANSI
 from lab.runner.events import (
@@ -16,6 +16,7 @@ from lab.runner.events import (
     RunEvent,
     SandboxReady,
     StepFinished,
+    StepOutput,
     StepResult,
     StepStarted,
 )
@@ -71,17 +72,12 @@ class _Running:
 
 class ConsoleRenderer:
     """Renders run events; `tty=False` gives plain lines with no control characters (and
-    does not load rich: a CI log needs no styling, and `lab run` starts sooner).
-    `github=True` adds GitHub workflow annotations (lab.render.github) under each step that
-    failed or drifted; `workspace` is the checkout their file paths are relative to."""
+    does not load rich: a CI log needs no styling, and `lab run` starts sooner). Other
+    formats are consumers of their own beside it (GitHub annotations: lab.render.github)."""
 
-    def __init__(
-        self, stream: TextIO, *, tty: bool, github: bool = False, workspace: str | None = None
-    ) -> None:
+    def __init__(self, stream: TextIO, *, tty: bool) -> None:
         self.tty = tty
         self.stream = stream
-        self.github = github
-        self.workspace = workspace
         self.console: Console | None = None
         if tty:
             from rich.console import Console
@@ -93,30 +89,37 @@ class ConsoleRenderer:
 
     def handle(self, event: RunEvent) -> None:
         """Render one event."""
-        if isinstance(event, LessonStarted):
-            steps = len(event.lesson.steps)
-            self._print(f"▶ {event.lesson.title}  ({event.lesson.path}, {steps} steps)", "bold")
-        elif isinstance(event, SandboxReady):
-            self._sandbox(event)
-        elif isinstance(event, StepStarted):
-            label = f"{event.step.index + 1} {event.step.location}  {_first(event.step.label)}"
-            if self.console is not None:
-                from rich.live import Live
+        match event:
+            case LessonStarted(lesson=lesson):
+                self._print(f"▶ {lesson.title}  ({lesson.path}, {len(lesson.steps)} steps)", "bold")
+            case SandboxReady():
+                self._sandbox(event)
+            case StepStarted():
+                self._running(event)
+            case StepOutput():
+                pass  # the output is shown under a step that failed, once it is finished
+            case CheckFinished():
+                pass  # shown with its step, once the step is finished
+            case StepFinished():
+                self._stop_live()
+                self._step(event)
+            case LessonFinished():
+                self._stop_live()
+                self._lesson_summary(event)
+            case _:
+                assert_never(event)
 
-                self._live = Live(
-                    _Running(label), console=self.console, refresh_per_second=8, transient=True
-                )
-                self._live.start()
-        elif isinstance(event, CheckFinished):
-            pass  # shown with the step, once it is finished
-        elif isinstance(event, StepFinished):
-            self._stop_live()
-            self._step(event)
-            if self.github:
-                self._annotate(event)
-        elif isinstance(event, LessonFinished):
-            self._stop_live()
-            self._lesson_summary(event)
+    def _running(self, event: StepStarted) -> None:
+        """A spinner with the running step and its elapsed time (on a terminal only)."""
+        if self.console is None:
+            return
+        from rich.live import Live
+
+        label = f"{event.step.index + 1} {event.step.location}  {_first(event.step.label)}"
+        self._live = Live(
+            _Running(label), console=self.console, refresh_per_second=8, transient=True
+        )
+        self._live.start()
 
     def _sandbox(self, event: SandboxReady) -> None:
         if event.leftovers:
@@ -181,13 +184,6 @@ class ConsoleRenderer:
             self._print("      ~ output differs from the expected output (advisory):", "yellow")
             for line in res.drift.split("\n")[2:]:
                 self._print(f"          {line}", "yellow")
-
-    def _annotate(self, event: StepFinished) -> None:
-        from lab.render.github import step_annotations
-
-        for annotation in step_annotations(event.lesson, event.step, event.result, self.workspace):
-            self.stream.write(f"{annotation}\n")  # as is: one line, escaped, never styled
-        self.stream.flush()
 
     def reports(self, written: Sequence[tuple[str, Path]]) -> None:
         """Where the run's reports were written (kind, path), after the summary."""

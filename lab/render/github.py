@@ -1,5 +1,6 @@
 """GitHub workflow annotations (`::error file=…,line=…,title=…::message`) for lint findings
-and failed steps, checks and drift, with GitHub's escaping and secrets redacted."""
+and failed steps, checks and drift, with GitHub's escaping and secrets redacted; for `lab run`,
+a consumer of the run events beside the console renderer."""
 
 from __future__ import annotations
 
@@ -7,11 +8,21 @@ import os
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TextIO, assert_never
 
 from lab.ansi import ANSI
 from lab.lesson.model import Diagnostic, Lesson, Step
-from lab.runner.events import StepResult
+from lab.runner.events import (
+    CheckFinished,
+    LessonFinished,
+    LessonStarted,
+    RunEvent,
+    SandboxReady,
+    StepFinished,
+    StepOutput,
+    StepResult,
+    StepStarted,
+)
 from lab.shell.capture import redact
 
 Level = Literal["error", "warning", "notice"]
@@ -140,3 +151,27 @@ def step_annotations(
             f"lab run: {name} output differs from the expected output",
             _text("\n".join(diff), secrets),
         )
+
+
+class GitHubAnnotations:
+    """`lab run --format github`: the annotations of each finished step, written to the log
+    right under the console's lines for it (as is: one line each, escaped, never styled)."""
+
+    def __init__(self, stream: TextIO, workspace: str | None = None) -> None:
+        self.stream = stream
+        self.workspace = workspace
+        """The checkout the annotations' file paths are relative to (GITHUB_WORKSPACE)."""
+
+    def handle(self, event: RunEvent) -> None:
+        """Take one event of the run."""
+        match event:
+            case StepFinished(lesson=lesson, step=step, result=result):
+                for annotation in step_annotations(lesson, step, result, self.workspace):
+                    self.stream.write(f"{annotation}\n")
+                self.stream.flush()
+            case LessonStarted() | SandboxReady() | StepStarted() | StepOutput():
+                pass  # nothing has failed yet
+            case CheckFinished() | LessonFinished():
+                pass  # annotated at their step, once it is finished
+            case _:
+                assert_never(event)

@@ -5,9 +5,18 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, assert_never
 
-from lab.runner.events import LessonFinished
+from lab.runner.events import (
+    CheckFinished,
+    LessonFinished,
+    LessonStarted,
+    RunEvent,
+    SandboxReady,
+    StepFinished,
+    StepOutput,
+    StepStarted,
+)
 
 
 def report_data(runs: Sequence[LessonFinished]) -> dict[str, Any]:
@@ -62,3 +71,30 @@ def write_json(runs: Sequence[LessonFinished], path: Path) -> None:
     """Write the JSON report (parents created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report_data(runs), indent=2) + "\n", encoding="utf-8")
+
+
+class JSONReport:
+    """The JSON report of a `lab run`, as an event consumer: keeps each lesson's LessonFinished
+    (it carries every step and check result) and writes them all at the end."""
+
+    kind = "JSON"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.runs: list[LessonFinished] = []
+
+    def handle(self, event: RunEvent) -> None:
+        """Take one event of the run."""
+        match event:
+            case LessonFinished():
+                self.runs.append(event)
+            case LessonStarted() | SandboxReady() | StepStarted() | StepOutput():
+                pass  # nothing to report before the results
+            case CheckFinished() | StepFinished():
+                pass  # reported from LessonFinished, which has them all in step order
+            case _:
+                assert_never(event)
+
+    def write(self) -> None:
+        """Write the report of the lessons seen so far."""
+        write_json(self.runs, self.path)

@@ -5,9 +5,19 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
+from typing import assert_never
 
 from lab.ansi import ANSI
-from lab.runner.events import LessonFinished
+from lab.runner.events import (
+    CheckFinished,
+    LessonFinished,
+    LessonStarted,
+    RunEvent,
+    SandboxReady,
+    StepFinished,
+    StepOutput,
+    StepStarted,
+)
 
 _INVALID_XML = str.maketrans({c: None for c in range(32) if c not in (9, 10, 13)})
 
@@ -98,3 +108,30 @@ def write_junit(runs: Sequence[LessonFinished], path: Path) -> None:
     tree = ET.ElementTree(junit_xml(runs))
     ET.indent(tree)
     tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
+class JUnitReport:
+    """The JUnit XML of a `lab run`, as an event consumer: keeps each lesson's LessonFinished
+    (it carries every step and check result) and writes them all at the end."""
+
+    kind = "JUnit"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.runs: list[LessonFinished] = []
+
+    def handle(self, event: RunEvent) -> None:
+        """Take one event of the run."""
+        match event:
+            case LessonFinished():
+                self.runs.append(event)
+            case LessonStarted() | SandboxReady() | StepStarted() | StepOutput():
+                pass  # nothing to report before the results
+            case CheckFinished() | StepFinished():
+                pass  # reported from LessonFinished, which has them all in step order
+            case _:
+                assert_never(event)
+
+    def write(self) -> None:
+        """Write the report of the lessons seen so far."""
+        write_junit(self.runs, self.path)

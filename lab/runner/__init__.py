@@ -3,6 +3,8 @@
 from lab.runner.events import (
     CheckFinished,
     CheckResult,
+    EventConsumer,
+    EventHandler,
     LessonFinished,
     LessonStarted,
     RunEvent,
@@ -18,6 +20,8 @@ from lab.runner.runner import LessonRunner, RunOptions
 __all__ = [
     "CheckFinished",
     "CheckResult",
+    "EventConsumer",
+    "EventHandler",
     "LessonFinished",
     "LessonRunner",
     "LessonStarted",

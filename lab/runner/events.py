@@ -1,10 +1,18 @@
-"""The typed events a lesson run yields, and the results they carry."""
+"""The typed events a lesson run yields, and the results they carry.
+
+`RunEvent` is a closed union of frozen dataclasses. Every consumer (the console renderer, the
+GitHub annotations, the JUnit and JSON reports, the learner's session, the TUI's lesson screen)
+handles it with one `match event:` whose last arm is `case _: assert_never(event)`, so a new
+kind of event fails `mypy --strict` until each of them says what it does with it
+(tests/unit/test_events.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, TypeAlias
 
 from lab.engine.cleanup import CleanupReport
 from lab.lesson.model import Check, Lesson, Step
@@ -151,7 +159,7 @@ class LessonFinished:
         return not self.interrupted and all(r.ok for _, r in self.results)
 
 
-RunEvent = (
+RunEvent: TypeAlias = (
     LessonStarted
     | SandboxReady
     | StepStarted
@@ -161,3 +169,15 @@ RunEvent = (
     | LessonFinished
 )
 """Everything a front end may receive."""
+
+EventHandler: TypeAlias = Callable[[RunEvent], None]
+"""Takes the events of a run one by one, as they happen (`LessonRunner.add_listener`)."""
+
+
+class EventConsumer(Protocol):
+    """A front end of runs (the console, a report, ...): `lab run` hands it every event of
+    every lesson, in the order the lessons were given. A new output format is one more of
+    these: a `match event:` over `RunEvent` that ends in `assert_never(event)`."""
+
+    def handle(self, event: RunEvent) -> None:
+        """Take one event."""

@@ -1,10 +1,12 @@
-"""`LessonScreen`: the lesson beside its live terminals; steps run, verified and recorded."""
+"""`LessonScreen`: the lesson beside its live terminals; steps run, verified and recorded.
+
+Over 400 lines: it is the one place where the learner's keys and the run's events meet (each
+action a few lines; the run reaches the screen through `_on_run_event` only)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, assert_never
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -25,7 +27,7 @@ from lab.tui.widgets.terminal import TerminalView
 from lab.tui.widgets.terminals import TerminalPane
 
 if TYPE_CHECKING:
-    from lab.runner import RunEvent
+    from lab.runner import RunEvent, StepResult
 
 # Dialogs, the runner and its results are imported where they are used: not needed for the
 # first frame, which should come as soon as possible.
@@ -69,7 +71,7 @@ class LessonScreen(Screen[None]):
         self.learner = learner
         self.from_picker = from_picker
         self._busy: Step | None = None
-        self._unsubscribe: list[Callable[[], None]] = []
+        self._unsubscribe = learner.add_listener(self._on_run_event)
 
     # -- layout ------------------------------------------------------------------------
 
@@ -112,8 +114,7 @@ class LessonScreen(Screen[None]):
         self.start_shells()
 
     async def on_unmount(self) -> None:
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
+        self._unsubscribe()
         await self.learner.close()
 
     def _show_progress(self) -> None:
@@ -154,8 +155,6 @@ class LessonScreen(Screen[None]):
 
             self.app.push_screen(ProblemScreen("Cannot start the lesson", str(exc)))
             return
-        if not self._unsubscribe:
-            self._unsubscribe.append(learner.runner.add_listener(self._on_run_event))
         if learner.runner.sandboxed:
             for n in learner.terminals:
                 self.pane.box(n).waiting(f"Starting the sandbox node of term{n}…")
@@ -181,15 +180,35 @@ class LessonScreen(Screen[None]):
             self.app.exit()
 
     def _on_run_event(self, event: RunEvent) -> None:
-        from lab.runner import CheckFinished
-        from lab.runner.events import SandboxReady
+        """The one way a run reaches the screen: its events drive the step cards, the
+        progress in the header and the app links."""
+        from lab.runner import (
+            CheckFinished,
+            LessonFinished,
+            LessonStarted,
+            SandboxReady,
+            StepFinished,
+            StepOutput,
+            StepStarted,
+        )
 
-        if isinstance(event, CheckFinished):
-            self.lesson_view.step_card(event.step.index).add_check(event.result)
-        elif isinstance(event, SandboxReady):  # app links now open on the nodes
-            hosts = {node.terminal: node.address for node in event.nodes}
-            for block in self.lesson_view.query(ProseBlock):
-                block.point_app_links(hosts)
+        match event:
+            case StepStarted(step=step):
+                self.lesson_view.step_card(step.index).set_running()
+            case StepOutput():
+                pass  # the step's terminal shows it, read from its shell
+            case CheckFinished(step=step, result=check):
+                self.lesson_view.step_card(step.index).add_check(check)
+            case StepFinished(step=step, result=result):
+                self._step_finished(step, result)
+            case SandboxReady(nodes=nodes):  # app links now open on the nodes
+                hosts = {node.terminal: node.address for node in nodes}
+                for block in self.lesson_view.query(ProseBlock):
+                    block.point_app_links(hosts)
+            case LessonStarted() | LessonFinished():
+                pass  # the screen starts and ends the lesson itself
+            case _:
+                assert_never(event)
 
     # -- steps -------------------------------------------------------------------------
 
@@ -229,24 +248,30 @@ class LessonScreen(Screen[None]):
 
     @work(group="steps")
     async def _run(self, step: Step) -> None:
-        from lab.runner import StepResult
+        """Run a step; its card follows the run's events (`_on_run_event`)."""
+        from lab.runner import StepFinished, StepResult
 
-        card = self.lesson_view.step_card(step.index)
         self.pane.show(step.terminal)
         box = self.pane.box(step.terminal)
         if box.view is not None and not box.view.session.alive:
             box.back()  # the runner starts a fresh shell for the step
-        card.set_running()
         try:
             if box.view is None:  # its shell could not start before: try again
                 await box.attach(await self.learner.terminal(step.terminal))
-            result = await self.learner.run_step(step)
-        except LabError as exc:
-            result = StepResult("error", message=str(exc))
+            await self.learner.run_step(step)
         except Exception as exc:  # never a traceback in the learner's face
-            result = StepResult("error", message=f"lab failed to run the step: {exc!r}")
+            why = str(exc) if isinstance(exc, LabError) else f"lab failed to run the step: {exc!r}"
+            if self._busy is step:  # the runner could not finish it, so it said nothing
+                self._on_run_event(
+                    StepFinished(self.learner.lesson, step, StepResult("error", message=why))
+                )
         finally:
             self._busy = None
+
+    def _step_finished(self, step: Step, result: StepResult) -> None:
+        if self._busy is step:
+            self._busy = None
+        card = self.lesson_view.step_card(step.index)
         card.set_result(result)
         self._show_progress()
         if result.ok:
@@ -370,9 +395,6 @@ class LessonScreen(Screen[None]):
     @work(exclusive=True, group="reset")
     async def _reset(self) -> None:
         self.notify("Resetting the lesson…", timeout=2)
-        for unsubscribe in self._unsubscribe:
-            unsubscribe()
-        self._unsubscribe.clear()
         report = await self.learner.reset()
         main = self.query_one("#main")
         await main.remove_children()
