@@ -26,7 +26,7 @@ SIZE = (150, 42)
 
 async def shoot(lesson_path: Path, steps: int, out: Path) -> None:
     from lab.learner.session import reset_lesson
-    from lab.lesson.lint import load_lesson
+    from lab.lesson.load import load_lesson
     from lab.tui.app import LabApp
     from lab.tui.screens.lesson import LessonScreen
 
