@@ -30,7 +30,7 @@ from ptyprocess import PtyProcess
 from lab.checks import connect
 from lab.hoststate import restore, take_snapshot
 from lab.lesson.load import load_lesson
-from lab.shell.session import DEFAULT_COLS, DEFAULT_ROWS
+from lab.shell.processes import DEFAULT_COLS, DEFAULT_ROWS
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "fixtures" / "lessons" / "seed-registry-part1.md"

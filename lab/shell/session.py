@@ -6,8 +6,6 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -15,81 +13,24 @@ import ptyprocess
 
 from lab.errors import ShellError
 from lab.shell import waiting
-from lab.shell.capture import last_line, redact, to_text
-from lab.shell.integration import rcfile_text
-from lab.shell.marks import Mark, MarkKind, MarkScanner
+from lab.shell.answer import POLL_INTERVAL, PROMPT_IDLE, reply_to_waiting
+from lab.shell.channel import PtyChannel
+from lab.shell.keys import CTRL_C, ENTER, block_lines, line_keys
+from lab.shell.marks import Mark, MarkScanner
+from lab.shell.processes import DEFAULT_COLS, DEFAULT_ROWS, hang_up, reap, session_env, spawn_shell
 from lab.shell.result import Answerer, CommandResult, Outcome, RunRecord
+from lab.shell.tracker import CommandEnded, CommandStarted, ShellTracker
 
 log = logging.getLogger(__name__)
 
-READ_SIZE = 65536
-"""Bytes asked for a read; the pty hands over about 2 KiB at a time anyway."""
-PROMPT_IDLE = 0.150
-"""Silence (s) before a running command is checked for waiting on input. Measured:
-prompts are recognised ~155 ms after they appear; `sleep 1` is never taken for one."""
-POLL_INTERVAL = 0.05
-"""How often (s) a silent command is checked again (prompt detection only)."""
 SETTLE_INTERVAL = 0.01
 """How often (s) to look whether readline waits for a key before sending it Ctrl-C."""
 RECOVER_TIMEOUT = 3.0
 """After Ctrl-C (timeout, unanswered prompt), how long (s) the shell gets to show its
 prompt before it is considered stuck (or taken over by another interactive program)."""
-REAP_TIMEOUT = 2.0
-"""How long (s) an exited shell gets to be reaped, for its exit status."""
-HANGUP_GRACE = 0.5
-"""After SIGHUP at close, how long (s) the session's processes get before SIGKILL."""
-PROMPT_TAIL = 4096
-"""Bytes of a command's latest output searched for the prompt line."""
-
-CTRL_C = b"\x03"
-"""ETX: the tty turns it into SIGINT for the foreground process group."""
-PASTE_START = b"\x1b[200~"
-PASTE_END = b"\x1b[201~"
-"""Bracketed paste: readline inserts what is between them as text (a TAB is no completion)."""
-QUOTED_INSERT = b"\x16"
-"""Ctrl-V: readline inserts the next key literally (TABs when bracketed paste is off)."""
-
-TERM = "xterm-256color"
-"""What the TUI's screen emulates closely enough; programs may use colour and cursor keys."""
-DEFAULT_ROWS = 24
-DEFAULT_COLS = 1000
-"""A very wide pty: programs that fit their output to the width (ls, ps, tables) do not
-wrap or cut lines in captured output. The TUI resizes to its real size."""
-_NOT_INHERITED = frozenset(
-    {"PROMPT_COMMAND", "PS0", "PS1", "PS2", "PS3", "PS4", "BASH_ENV", "ENV", "COLUMNS", "LINES"}
-)
-"""Variables of our own environment that would make the session depend on who runs it."""
 
 Listener = Callable[[bytes], None]
 """Gets raw pty output (marks removed), e.g. to feed a terminal screen."""
-
-
-def _session_env(
-    env: Mapping[str, str] | None, base: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """Our environment (or `base`) minus prompt settings, fixed terminal settings, then the
-    caller's."""
-    given = dict(env or {})
-    result = {
-        k: v
-        for k, v in (os.environ if base is None else base).items()
-        if k not in _NOT_INHERITED and not k.startswith("BASH_FUNC_")
-    }
-    result.update(TERM=TERM, PAGER="cat", GIT_PAGER="cat", HISTFILE="/dev/null")
-    if "LC_ALL" not in given and "LANG" not in given:
-        result.update(LC_ALL="C.UTF-8", LANG="C.UTF-8")  # UTF-8 everywhere, no translations
-    else:
-        result.pop("LC_ALL", None)  # the caller's LANG must not be overridden by ours
-    result.update(given)
-    return result
-
-
-def _lines(block: str) -> list[str]:
-    """The block's lines, without CRs and trailing blank lines."""
-    lines = [line.rstrip("\r") for line in block.split("\n")]
-    while lines and not lines[-1].strip():
-        lines.pop()
-    return lines
 
 
 class ShellSession:
@@ -118,7 +59,7 @@ class ShellSession:
         shell on the same pty, so that prompts, Ctrl-C and hang-ups work as at home."""
         self.name = name
         self._cwd = Path(cwd)
-        self._env = _session_env(env, base_env)
+        self._env = session_env(env, base_env)
         self._argv_prefix = list(argv_prefix)
         self._rc_dir = rc_dir
         self._rows, self._cols = rows, cols
@@ -127,23 +68,14 @@ class ShellSession:
         self._listeners: list[Listener] = []
         self._proc: ptyprocess.PtyProcess | None = None
         self._fd: int | None = None
-        self._pidfd: int | None = None
+        self._channel: PtyChannel | None = None
         self._tty: str | None = None
         self._rcfile: str | None = None
         self._scanner = MarkScanner()
         self._changed = asyncio.Event()
-        self._outbuf = bytearray()
         self._run: RunRecord | None = None
-        self._ready = False  # prompt shown (133;B), nothing typed since
-        self._more = False  # PS2 shown: bash wants the rest of the command
-        # A prompt redrawn on SIGWINCH repeats its marks. So once a line is sent, a B counts
-        # only after bash finished a command line (C or D: `_line_done`), and a PS2 mark
-        # only after readline took the line (2004l, C or D: `_line_taken`).
-        self._line_done = True
-        self._line_taken = True
-        self._in_command = False  # 133;C seen, 133;D not yet
+        self._tracker = ShellTracker()
         self._exited = True
-        self._integration_lost = False
         self._exit_status: int | None = None
         self._last_output = 0.0
 
@@ -157,7 +89,7 @@ class ShellSession:
     @property
     def busy(self) -> bool:
         """A block is being run, or a command (typed in a UI) is running."""
-        return self._run is not None or self._in_command
+        return self._run is not None or self._tracker.in_command
 
     @property
     def idle(self) -> bool:
@@ -182,42 +114,17 @@ class ShellSession:
         if self.alive:
             return
         await self.close()  # the remains of a shell that exited by itself
-        if not self._cwd.is_dir():
-            raise ShellError(
-                f"cannot start a shell in {self._cwd}: no such directory",
-                hint="create the workspace directory first",
-            )
-        try:
-            fd, self._rcfile = tempfile.mkstemp(
-                prefix="lab-rc-",
-                suffix=".bash",
-                dir=self._rc_dir[0] if self._rc_dir is not None else None,
-            )
-        except OSError as e:
-            raise ShellError(
-                f"cannot write the shell's rcfile: {e}", hint="check that /tmp is writable"
-            ) from e
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(rcfile_text(user_rc=self._user_rc))
-        rcfile = self._rcfile
-        if self._rc_dir is not None:
-            rcfile = f"{self._rc_dir[1].rstrip('/')}/{os.path.basename(self._rcfile)}"
-        # --noprofile: no /etc/profile or ~/.profile; --rcfile: ours instead of ~/.bashrc
-        # (which ours sources only for user_rc); -i: interactive, so prompts are shown.
-        argv = [*self._argv_prefix, self._shell, "--noprofile", "--rcfile", rcfile, "-i"]
-        try:
-            proc = ptyprocess.PtyProcess.spawn(
-                argv, cwd=str(self._cwd), env=self._env, dimensions=(self._rows, self._cols)
-            )
-        except (OSError, ptyprocess.PtyProcessError) as e:
-            self._remove_rcfile()
-            raise ShellError(
-                f"cannot start {self._shell}: {e}", hint="check that bash is installed"
-            ) from e
-        proc.delayafterclose = 0.0  # we reap the shell ourselves: no sleeps in close()
-        proc.delayafterterminate = 0.0
+        proc, self._rcfile = spawn_shell(
+            shell=self._shell,
+            cwd=self._cwd,
+            env=self._env,
+            dimensions=(self._rows, self._cols),
+            user_rc=self._user_rc,
+            argv_prefix=self._argv_prefix,
+            rc_dir=self._rc_dir,
+        )
         self._attach(proc)
-        outcome = await self._wait(lambda: self._ready, self._now() + ready_timeout)
+        outcome = await self._wait(lambda: self._tracker.ready, self._now() + ready_timeout)
         if outcome is None:
             self._remove_rcfile()  # bash has read it
             return
@@ -264,7 +171,7 @@ class ShellSession:
         started = self._now()
         run = self._run = RunRecord(list(secrets), on_output)
         try:
-            outcome = await self._drive(_lines(block), started + timeout, answerer, run)
+            outcome = await self._drive(block_lines(block), started + timeout, answerer, run)
             if outcome in ("timeout", "unanswered_prompt"):
                 outcome = await self._recover(outcome, run)
         finally:
@@ -274,7 +181,8 @@ class ShellSession:
         if outcome == "finished":
             exit_status = next((s for s in run.statuses if s), 0)
         elif outcome == "shell_exited":
-            await self._reap()
+            if self._proc is not None:
+                self._exit_status = await reap(self._proc)
             exit_status = self._exit_status
             await self.close()
         return CommandResult(
@@ -313,11 +221,12 @@ class ShellSession:
         if proc is None:
             return
         self._proc = None
-        self._detach()
-        self._fd = None
+        if self._channel is not None:
+            self._channel.close()
+        self._channel = self._fd = None
         self._exited = True
         self._changed.set()
-        await self._hang_up(proc)
+        await hang_up(proc)
         self._remove_rcfile()
 
     # -- running a block ----------------------------------------------------------------
@@ -326,11 +235,12 @@ class ShellSession:
         self, lines: list[str], deadline: float, answerer: Answerer | None, run: RunRecord
     ) -> Outcome:
         """Send each line once bash wants it; wait for the prompt after the last one."""
-        if self._integration_lost and not self._ready:
+        tracker = self._tracker
+        if tracker.integration_lost and not tracker.ready:
             return "integration_lost"
 
         def wants_input() -> bool:
-            return self._ready or self._more
+            return tracker.wants_input
 
         for line in lines:
             outcome = await self._wait(wants_input, deadline, run, answerer)
@@ -340,9 +250,9 @@ class ShellSession:
         outcome = await self._wait(wants_input, deadline, run, answerer)
         if outcome is not None:
             return outcome
-        if self._more:
+        if tracker.more:
             await self._interrupt_readline()
-            await self._wait(lambda: self._ready, self._now() + RECOVER_TIMEOUT)
+            await self._wait(lambda: self._tracker.ready, self._now() + RECOVER_TIMEOUT)
             raise ShellError(
                 "the block ends in the middle of a command",
                 hint="close the open quote, here-doc, `if`/`fi` or trailing `\\` in the block",
@@ -363,15 +273,9 @@ class ShellSession:
         self.interrupt()
 
     def _send_line(self, line: str) -> None:
-        data = line.encode("utf-8")
-        if data and self._scanner.bracketed_paste:
-            data = PASTE_START + data + PASTE_END
-        else:
-            data = data.replace(b"\t", QUOTED_INSERT + b"\t")
-        self._ready = self._more = self._line_done = False
-        # Without bracketed paste there is no sign readline took the line: trust PS2 marks.
-        self._line_taken = not self._scanner.bracketed_paste
-        self._write(data + b"\r")
+        pasted = self._scanner.bracketed_paste
+        self._tracker.line_sent(bracketed_paste=pasted)
+        self._write(line_keys(line, bracketed_paste=pasted))
 
     async def _wait(
         self,
@@ -405,37 +309,25 @@ class ShellSession:
 
     def _handle_prompt(self, run: RunRecord, answerer: Answerer | None) -> bool:
         """If the command waits for tty input, answer it; True if it stays unanswered."""
-        if self._fd is None or self._tty is None or run.capture is None:
+        if self._fd is None or self._tty is None:
             return False
-        key = waiting.waiting_for_tty_input(self._fd, self._tty)
-        if key is None:
-            return False
-        # Read-call counters show the wait changed; without them, new output has to.
-        counted = all(count is not None for _, count in key)
-        wait_id = (key, None if counted else self._last_output)
-        if wait_id == run.answered:
-            return False
-        prompt = redact(last_line(to_text(run.capture.tail(PROMPT_TAIL))), run.secrets)
-        echo_off = waiting.echo_off(self._fd)
         try:
-            answer = answerer(prompt, echo_off) if answerer is not None else None
+            reply = reply_to_waiting(self._fd, self._tty, run, answerer, self._last_output)
         except BaseException:
             self.interrupt()
             raise
-        if answer is None:
-            run.prompt, run.prompt_hidden = prompt, echo_off
+        if reply is None:
+            return False
+        if reply.text is None:
             return True
-        if echo_off:
-            run.secrets.append(answer)
-        run.answered = wait_id
-        self._write(answer.encode("utf-8") + b"\r")
+        self._write(reply.text.encode("utf-8") + ENTER)
         return False
 
     async def _recover(self, outcome: Outcome, run: RunRecord) -> Outcome:
         """Ctrl-C and wait for the prompt; if it does not come, decide what took over."""
         self.interrupt()
         # No prompt detection here: the process may not have got the SIGINT yet.
-        back = await self._wait(lambda: self._ready, self._now() + RECOVER_TIMEOUT)
+        back = await self._wait(lambda: self._tracker.ready, self._now() + RECOVER_TIMEOUT)
         if back is None:
             return outcome
         if back == "shell_exited":
@@ -443,7 +335,7 @@ class ShellSession:
         if self._fd is not None and waiting.idle_waiting_for_input(self._fd):
             # Something interactive without our marks (`exec bash`, `su`, a REPL) answers
             # the terminal: leave it to the user; runs report this until the prompt is back.
-            self._integration_lost = True
+            self._tracker.lose_integration()
             return "integration_lost"
         run.end_command(None)
         await self.respawn()  # stuck and deaf to Ctrl-C
@@ -453,63 +345,18 @@ class ShellSession:
 
     def _attach(self, proc: ptyprocess.PtyProcess) -> None:
         self._proc = proc
-        self._fd = fd = proc.fd
+        self._fd = proc.fd
         self._tty = waiting.tty_of(proc.pid)
         self._scanner = MarkScanner()
-        self._outbuf.clear()
-        self._ready = self._more = self._in_command = False
-        self._line_done = self._line_taken = True
-        self._exited = self._integration_lost = False
+        self._tracker.reset()
+        self._exited = False
         self._exit_status = None
         self._last_output = self._now()
-        os.set_blocking(fd, False)
-        loop = asyncio.get_running_loop()
-        loop.add_reader(fd, self._on_readable)
-        try:  # the pty may stay open after bash exits (background jobs hold it)
-            self._pidfd = os.pidfd_open(proc.pid)
-            loop.add_reader(self._pidfd, self._on_process_exit)
-        except OSError:
-            self._pidfd = None
-
-    def _detach(self) -> None:
-        loop = asyncio.get_running_loop()
-        if self._fd is not None:
-            loop.remove_reader(self._fd)
-            loop.remove_writer(self._fd)
-        if self._pidfd is not None:
-            loop.remove_reader(self._pidfd)
-            os.close(self._pidfd)
-            self._pidfd = None
-        self._outbuf.clear()
-
-    def _on_readable(self) -> None:
-        if self._fd is None:
-            return
-        try:
-            data = os.read(self._fd, READ_SIZE)
-        except BlockingIOError:
-            return
-        except OSError:  # EIO: every process let go of the pty
-            data = b""
-        if data:
-            self._feed(data)
-        else:
-            self._on_process_exit()
+        self._channel = PtyChannel(proc.fd, proc.pid, self._feed, self._on_process_exit)
 
     def _on_process_exit(self) -> None:
-        """bash is gone: take the output still in the pty, then stop reading."""
-        if self._exited:
-            return
-        while self._fd is not None:
-            try:
-                data = os.read(self._fd, READ_SIZE)
-            except OSError:
-                break
-            if not data:
-                break
-            self._feed(data)
+        """bash is gone (its last output is in): stop."""
         self._feed_screen(self._scanner.flush())
-        self._detach()
         self._exited = True
         self._changed.set()
 
@@ -534,112 +381,20 @@ class ShellSession:
                 log.exception("shell output listener failed")
 
     def _on_mark(self, mark: Mark) -> None:
-        kind = mark.kind
-        if kind in (MarkKind.COMMAND_START, MarkKind.COMMAND_END, MarkKind.PASTE_OFF):
-            self._line_taken = True
-        if kind is MarkKind.COMMAND_START:
-            self._ready = self._more = False
-            self._line_done = True
-            if not self._in_command:  # a second C (a user's own integration) changes nothing
-                self._in_command = True
-                if self._run is not None:
-                    self._run.begin_command()
-        elif kind is MarkKind.COMMAND_END:
-            self._line_done = True
-            if self._in_command:  # D without C: an empty line, a comment, the first prompt
-                self._in_command = False
-                if self._run is not None:
-                    self._run.end_command(mark.status)
-        elif kind is MarkKind.PROMPT_START:
-            if self._line_done:
-                self._ready = self._more = False
-        elif kind is MarkKind.PROMPT_END:
-            if self._in_command:  # a prompt without D: the command is over all the same
-                self._in_command = False
-                if self._run is not None:
-                    self._run.end_command(None)
-            if self._line_done:
-                self._ready = True
-                self._integration_lost = False
-        elif kind is MarkKind.MORE_INPUT and self._line_taken:
-            self._more = True
+        change = self._tracker.on_mark(mark)
+        if self._run is None or change is None:
+            return
+        match change:
+            case CommandStarted():
+                self._run.begin_command()
+            case CommandEnded(status=status):
+                self._run.end_command(status)
 
     def _write(self, data: bytes) -> None:
-        if self._fd is None or self._exited:
-            return
-        self._outbuf += data
-        self._flush_writes()
+        if self._channel is not None and not self._exited:
+            self._channel.write(data)
 
-    def _flush_writes(self) -> None:
-        """Write what the pty takes now; the rest when it is writable again."""
-        fd = self._fd
-        if fd is None:
-            return
-        loop = asyncio.get_running_loop()
-        while self._outbuf:
-            try:
-                written = os.write(fd, self._outbuf)
-            except BlockingIOError:
-                loop.add_writer(fd, self._flush_writes)
-                return
-            except OSError:
-                self._outbuf.clear()
-                break
-            del self._outbuf[:written]
-        loop.remove_writer(fd)
-
-    # -- processes ----------------------------------------------------------------------
-
-    @staticmethod
-    def _running(proc: ptyprocess.PtyProcess) -> bool:
-        """Whether the shell process still runs (reaps it once it has exited)."""
-        try:
-            return bool(proc.isalive())
-        except ptyprocess.PtyProcessError:  # already reaped elsewhere
-            return False
-
-    async def _reap(self) -> None:
-        """Wait (briefly) for the exited shell to be reaped, for its exit status."""
-        proc = self._proc
-        if proc is None:
-            return
-        end = self._now() + REAP_TIMEOUT
-        while self._running(proc) and self._now() < end:
-            await asyncio.sleep(0.01)
-        if not self._running(proc):
-            self._exit_status = proc.exitstatus
-
-    async def _hang_up(self, proc: ptyprocess.PtyProcess) -> None:
-        """Hang up the pty and SIGHUP the session (bash, its jobs); SIGKILL stragglers.
-
-        Closing the master is what hangs bash up reliably: a SIGHUP alone can land just
-        before readline waits for input and be left pending (measured: ~1 close in 3).
-        """
-        sid = proc.pid  # bash leads the pty's session
-        others = set(waiting.session_processes(sid)) - {sid}
-        proc.fileobj.close()  # the kernel sends SIGHUP; bash's reads fail with EIO
-        for pid in {sid, *others}:
-            for sig in (signal.SIGHUP, signal.SIGCONT):  # CONT wakes stopped jobs to die
-                with contextlib.suppress(OSError):
-                    os.kill(pid, sig)
-        end = self._now() + HANGUP_GRACE
-        pause = 0.001  # bash is usually gone within a millisecond or two: look again soon
-        while self._now() < end:
-            if not self._running(proc) and not waiting.session_processes(sid):
-                break
-            await asyncio.sleep(pause)
-            pause = min(pause * 2, 0.01)
-        else:
-            for pid in waiting.session_processes(sid):
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-            end = self._now() + REAP_TIMEOUT
-            while self._now() < end and (
-                self._running(proc) or waiting.session_processes(sid)
-            ):  # a killed process takes a moment to become a zombie
-                await asyncio.sleep(0.01)
-        with contextlib.suppress(Exception):
-            proc.close(force=True)  # bookkeeping only: the fd is closed, bash reaped
+    # -- housekeeping ------------------------------------------------------------------
 
     def _remove_rcfile(self) -> None:
         if self._rcfile is not None:
