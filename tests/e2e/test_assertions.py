@@ -457,7 +457,7 @@ def test_http_status_of_v2(plain: Registry) -> None:
 
 HARNESS = """\
 import argparse, sys
-from lab.checks import cli
+from lab.cli import assertcmd as cli
 from lab.errors import EnvironmentNotReady, UsageError
 parser = argparse.ArgumentParser(prog="lab")
 cli.add_parser(parser.add_subparsers(dest="command"))
