@@ -64,6 +64,16 @@ def pwd_post(name: str) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """lab's state (progress, session records, workspaces, kept sandboxes) of every test, and
+    of every lab process a test starts, goes to a directory of its own (`LAB_STATE_DIR`, see
+    lab/statefiles.py): no test touches a user's state or another test's."""
+    path = tmp_path / "state"
+    monkeypatch.setenv("LAB_STATE_DIR", str(path))
+    return path
+
+
 # Fixture lessons are data: never collected as lesson tests by the lab plugin.
 collect_ignore = ["fixtures"]
 

@@ -57,10 +57,7 @@ def test_bundled_dir_is_the_course() -> None:
 
 @pytest.mark.docker
 @pytest.mark.timeout(900)
-def test_every_part_runs_green_with_every_written_check(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path / "state"))
+def test_every_part_runs_green_with_every_written_check(tmp_path: Path) -> None:
     engine: Any = connect()
     before = engine_state(engine)
     report = tmp_path / "course.json"
@@ -81,12 +78,11 @@ def test_every_part_runs_green_with_every_written_check(
 @pytest.mark.docker
 @pytest.mark.timeout(300)
 def test_cache_part_passes_when_the_engine_already_has_hello_world_under_another_name(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """A learner's engine may hold hello-world under names of its own (a tag from part 1 done
     by hand). Part 4 pulls an image built in the lesson, so the pull still goes through the
     cache and lands in its catalog; the learner's tag is untouched."""
-    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path / "state"))
     engine: Any = connect()
     had = bool(engine.images.list(name="hello-world"))
     image = engine.images.pull("hello-world", tag="latest")

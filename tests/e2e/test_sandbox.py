@@ -35,14 +35,6 @@ def engine() -> Any:
     return connect()
 
 
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Private session records and kept-sandbox records for every run of lab here."""
-    path = tmp_path / "state"
-    monkeypatch.setenv("LAB_STATE_DIR", str(path))
-    return path
-
-
 def lesson(name: str) -> str:
     return str(FIXTURES / name)
 

@@ -22,6 +22,7 @@ from lab.checks import connect
 from lab.errors import ExitStatus
 from lab.hoststate import take_snapshot
 from tests.conftest import FIXTURES, ROOT, Result, run_lab
+from tests.waiting import wait_until_blocking
 
 pytestmark = [pytest.mark.docker, pytest.mark.timeout(300)]
 
@@ -47,14 +48,6 @@ def engine_state(client: Any) -> dict[str, Any]:
 @pytest.fixture
 def engine() -> Any:
     return connect()
-
-
-@pytest.fixture
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private place for session records, so tests never touch a user's."""
-    path = tmp_path / "state"
-    monkeypatch.setenv("LAB_STATE_DIR", str(path))
-    return path
 
 
 def test_fixture_is_the_unchanged_seed() -> None:
@@ -86,7 +79,7 @@ def test_seed_passes_with_push_digests_verified(
     assert any("inferred check: registry serves 127.0.0.1:5000/hello-world" in n for n in names)
     assert "cleaned up: container registry" in r.stdout
     assert engine_state(engine) == before  # nothing left behind, nothing of ours touched
-    assert not any(state_dir.glob("*.json"))  # the session record went with the cleanup
+    assert not any((state_dir / "sessions").glob("*.json"))  # the record went with the cleanup
 
 
 def test_images_the_user_had_come_back(engine: Any, state_dir: Path) -> None:
@@ -210,9 +203,7 @@ def test_objects_made_meanwhile_by_others_are_left_alone(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not ready.exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until_blocking(ready.exists, 60, "the lesson's step to start")
         engine.containers.create("registry:2", name=theirs)  # someone else, meanwhile
         go.touch()
         out, err = proc.communicate(timeout=120)

@@ -8,7 +8,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 from lab.checks import connect
 from lab.learner.session import reset_lesson
 from tests.conftest import FIXTURES, ROOT
+from tests.waiting import wait_until_blocking
 
 pytestmark = [
     pytest.mark.docker,
@@ -53,12 +53,14 @@ class Tmux:
         self("send-keys", "-t", "lab", *keys)
 
     def wait(self, done: Callable[[str], bool], what: str, timeout: float = 60.0) -> str:
-        end = time.monotonic() + timeout
-        while not done(screen := self.screen()):
-            if time.monotonic() > end:
-                pytest.fail(f"timed out waiting for {what}; the pane shows:\n{screen}")
-            time.sleep(0.1)
-        return screen
+        seen = [""]
+
+        def shown() -> bool:
+            seen[0] = self.screen()
+            return done(seen[0])
+
+        wait_until_blocking(shown, timeout, what, show=lambda: seen[0])
+        return seen[0]
 
 
 @pytest.fixture
@@ -68,17 +70,13 @@ def tmux(tmp_path: Path) -> Iterator[Tmux]:
     server("kill-server", check=False)
 
 
-def test_seed_steps_pass_on_screen_and_reset_leaves_nothing(
-    tmux: Tmux, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    state = tmp_path / "state"
-    monkeypatch.setenv("LAB_STATE_DIR", str(state))  # for reset_lesson below
+def test_seed_steps_pass_on_screen_and_reset_leaves_nothing(tmux: Tmux, state_dir: Path) -> None:
     client = connect()
     if any(name == "registry" for _, name in containers(client)):
         pytest.fail("a container named 'registry' exists already: the seed lesson needs the name")
     before = containers(client)
     command = (
-        f"cd {shlex.quote(str(ROOT))} && exec env LAB_STATE_DIR={shlex.quote(str(state))} "
+        f"cd {shlex.quote(str(ROOT))} && exec env LAB_STATE_DIR={shlex.quote(str(state_dir))} "
         f"{shlex.quote(sys.executable)} -m lab open {shlex.quote(str(SEED))}"
     )
     try:
@@ -106,10 +104,8 @@ def test_seed_steps_pass_on_screen_and_reset_leaves_nothing(
         tmux.wait(lambda s: "0/7 done" in s, "the reset")
         assert containers(client) == before
         tmux.keys("q")
-        end = time.monotonic() + 10
-        while tmux("has-session", "-t", "lab", check=False).returncode == 0:
-            assert time.monotonic() < end, "q did not quit the app"
-            time.sleep(0.1)
+        gone = lambda: tmux("has-session", "-t", "lab", check=False).returncode != 0  # noqa: E731
+        wait_until_blocking(gone, 10, "q to quit the app")
     finally:
         tmux("kill-server", check=False)
         reset_lesson(SEED)  # whatever happened above: nothing of the lesson stays

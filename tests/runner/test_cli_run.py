@@ -15,6 +15,7 @@ import pytest
 
 from lab.errors import ExitStatus
 from tests.conftest import FIXTURES, ROOT, run_lab
+from tests.waiting import wait_until_blocking
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -122,10 +123,7 @@ def test_ctrl_c_exits_130_reports_and_cleans_up(tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not marker.exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert marker.exists()
+    wait_until_blocking(marker.exists, 60, "the long step to start")
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == ExitStatus.INTERRUPTED, out + err

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from lab.learner import progress
@@ -12,13 +10,6 @@ from lab.lesson.load import load_lesson
 from tests.conftest import fixture
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "state"
-    monkeypatch.setenv("LAB_STATE_DIR", str(path))
-    return path
 
 
 async def test_a_step_clears_half_typed_input_and_is_recorded() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,9 @@ from lab.runner import (
     StepOutput,
     StepStarted,
 )
+from lab.shell import ShellSession
 from tests.conftest import fixture
+from tests.waiting import runs_a_command, wait_until
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -221,7 +224,13 @@ async def test_two_terminals_are_separate_shells() -> None:
 
 async def test_cancel_mid_step_cleans_up() -> None:
     lesson = parse_text("```.term1\nsleep 1000\n```\n", "x.md")
-    runner = LessonRunner(lesson)
+    shells: list[ShellSession] = []
+
+    def shell(terminal: int, cwd: Path, env: dict[str, str]) -> ShellSession:
+        shells.append(ShellSession(cwd=cwd, env=env, name=f"term{terminal}"))
+        return shells[-1]
+
+    runner = LessonRunner(lesson, shells=shell)
     seen: list[object] = []
 
     async def consume() -> None:
@@ -229,9 +238,8 @@ async def test_cancel_mid_step_cleans_up() -> None:
             seen.append(event)
 
     task = asyncio.create_task(consume())
-    while not any(isinstance(e, StepStarted) for e in seen):
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(0.3)
+    await wait_until(lambda: any(isinstance(e, StepStarted) for e in seen), 30, "the step")
+    await wait_until(lambda: any(runs_a_command(s) for s in shells), 10, "sleep 1000 to start")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

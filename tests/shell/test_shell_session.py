@@ -13,6 +13,7 @@ import pytest
 from lab.errors import ShellError
 from lab.shell import ShellSession
 from lab.shell.waiting import session_processes
+from tests.waiting import runs_a_command, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -101,7 +102,7 @@ async def test_close_while_a_command_runs(tmp_path: Path) -> None:
     pid = session.pid
     assert pid is not None
     task = asyncio.create_task(session.run("sleep 60", timeout=50))
-    await asyncio.sleep(0.3)
+    await wait_until(lambda: runs_a_command(session), 10, "sleep 60 to start")
     await session.close()
     result = await task
     assert result.outcome == "shell_exited"
@@ -118,11 +119,10 @@ async def test_interrupt_and_send_text(shell: ShellSession) -> None:
     chunks: list[bytes] = []
     shell.add_listener(chunks.append)
     shell.send_text("echo typed-by-hand\r")
-    while b"typed-by-hand\r\n" not in b"".join(chunks):
-        await asyncio.sleep(0.01)
+    await wait_until(lambda: b"typed-by-hand\r\n" in b"".join(chunks), 10, "the typed command")
     assert (await shell.run("echo next")).output == "next\n"
     task = asyncio.create_task(shell.run("sleep 30", timeout=50))
-    await asyncio.sleep(0.3)
+    await wait_until(lambda: runs_a_command(shell), 10, "sleep 30 to start")
     assert shell.busy
     shell.interrupt()
     result = await task
@@ -139,7 +139,7 @@ async def test_resize_reaches_the_shell(shell: ShellSession) -> None:
 
 async def test_resize_while_a_block_runs(shell: ShellSession) -> None:
     task = asyncio.create_task(shell.run("sleep 0.3\nif true; then\n  stty size\nfi"))
-    for cols in range(100, 140):
+    for cols in range(100, 140):  # spread over the block's run: pacing, not waiting
         shell.resize(24, cols)
         await asyncio.sleep(0.01)
     result = await task

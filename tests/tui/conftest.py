@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from textual.widgets import Input
 
 from lab.shell import ShellSession
 from lab.tui.widgets.terminal import TerminalView
+from tests.waiting import wait_until
 
 SIZE = (80, 24)
 """Columns, rows of the test app's terminal window."""
@@ -52,15 +51,6 @@ class TerminalTestApp(App[None]):
         self.exits.append(message)
 
 
-async def wait_for(done: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Poll until `done()`; fail with `what` after `timeout` seconds."""
-    end = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > end:
-            pytest.fail(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
-
-
 def at_prompt(lines: list[str]) -> bool:
     """The last non-blank row is the bare prompt."""
     text = [line for line in lines if line]
@@ -85,15 +75,17 @@ class Term:
     async def paste(self, text: str) -> None:
         """Paste `text` into the terminal (quicker than typing a long command)."""
         self.view.post_message(events.Paste(text))
-        await wait_for(lambda: text.splitlines()[-1] in "".join(self.lines()), "the pasted text")
+        await wait_until(
+            lambda: text.splitlines()[-1] in "".join(self.lines()), 10, "the pasted text"
+        )
 
     async def run(self, command: str, timeout: float = 10.0, *, paste: bool = False) -> list[str]:
         """Type (or paste) `command`, press Enter; wait for it to finish; return the screen."""
         await (self.paste(command) if paste else self.type(command))
         await self.pilot.press("enter")
-        await wait_for(lambda: self.view.session.busy or at_prompt(self.lines()), command)
-        await wait_for(
-            lambda: not self.view.session.busy and at_prompt(self.lines()), command, timeout
+        await wait_until(lambda: self.view.session.busy or at_prompt(self.lines()), 10, command)
+        await wait_until(
+            lambda: not self.view.session.busy and at_prompt(self.lines()), timeout, command
         )
         return self.lines()
 
@@ -104,14 +96,5 @@ async def term(tmp_path: Path) -> AsyncIterator[Term]:
     app = TerminalTestApp(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         view = app.query_one(TerminalView)
-        await wait_for(lambda: at_prompt(view.screen_text()), "the first prompt")
+        await wait_until(lambda: at_prompt(view.screen_text()), 10, "the first prompt")
         yield Term(app, pilot, view)
-
-
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Progress, session records and workspaces of every test go to a temporary directory:
-    no test touches a user's state."""
-    path = tmp_path / "state"
-    monkeypatch.setenv("LAB_STATE_DIR", str(path))
-    return path

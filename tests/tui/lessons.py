@@ -16,7 +16,8 @@ from lab.tui.widgets.lesson_view import LessonView
 from lab.tui.widgets.step_card import StepCard
 from lab.tui.widgets.terminal import TerminalView
 from tests.conftest import fixture
-from tests.tui.conftest import at_prompt, wait_for
+from tests.tui.conftest import at_prompt
+from tests.waiting import wait_until
 
 SIZE = (160, 45)
 """Columns, rows of the app in Pilot tests."""
@@ -51,19 +52,21 @@ class Lab:
         reading-only lesson has no terminal: only for the lesson to be shown whole)."""
         if not self.screen.has_terminals:
             blocks = self.view.blocks
-            await wait_for(lambda: all(b.is_mounted for b in blocks), "the rest of the lesson")
+            await wait_until(
+                lambda: all(b.is_mounted for b in blocks), 10, "the rest of the lesson"
+            )
             return
-        await wait_for(lambda: self.screen.pane.view(number) is not None, "the terminal")
-        await wait_for(lambda: at_prompt(self.terminal(number).screen_text()), "the prompt")
-        await wait_for(lambda: self.screen.learner.started, "the lesson to start")
+        await wait_until(lambda: self.screen.pane.view(number) is not None, 10, "the terminal")
+        await wait_until(lambda: at_prompt(self.terminal(number).screen_text()), 10, "the prompt")
+        await wait_until(lambda: self.screen.learner.started, 10, "the lesson to start")
         blocks = self.view.blocks
-        await wait_for(lambda: all(b.is_mounted for b in blocks), "the rest of the lesson")
+        await wait_until(lambda: all(b.is_mounted for b in blocks), 10, "the rest of the lesson")
 
     async def finished(self, step: int, timeout: float = 30.0) -> str:
         """Wait until step `step` is no longer running; its state."""
         card = self.card(step)
-        await wait_for(lambda: card.state not in ("ready", "running"), f"step {step}", timeout)
-        await wait_for(lambda: self.screen._busy is None, "the screen", timeout)
+        await wait_until(lambda: card.state not in ("ready", "running"), timeout, f"step {step}")
+        await wait_until(lambda: self.screen._busy is None, timeout, "the screen")
         await self.pilot.pause()
         return card.state
 

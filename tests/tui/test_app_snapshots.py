@@ -12,7 +12,8 @@ from lab.lesson.load import load_lesson
 from lab.tui.app import LabApp
 from lab.tui.screens.lesson import LessonScreen
 from tests.conftest import fixture
-from tests.tui.conftest import at_prompt, wait_for
+from tests.tui.conftest import at_prompt
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -37,15 +38,15 @@ def test_lesson_screen_after_a_step(snap_compare: Callable[..., bool]) -> None:
     async def run_first_step(pilot: Pilot[None]) -> None:
         screen = pilot.app.screen
         assert isinstance(screen, LessonScreen)
-        await wait_for(lambda: bool(screen.query("TerminalView")), "the terminal")
+        await wait_until(lambda: bool(screen.query("TerminalView")), 10, "the terminal")
         view = screen.pane.view(1)
         assert view is not None
-        await wait_for(lambda: at_prompt(view.screen_text()), "the prompt")
-        await wait_for(lambda: screen.learner.started, "the lesson")
+        await wait_until(lambda: at_prompt(view.screen_text()), 10, "the prompt")
+        await wait_until(lambda: screen.learner.started, 10, "the lesson")
         await pilot.press("enter")
         card = screen.lesson_view.step_card(0)
-        await wait_for(lambda: card.state == "passed", "the step")
-        await wait_for(lambda: at_prompt(view.screen_text()), "the prompt after it")
+        await wait_until(lambda: card.state == "passed", 10, "the step")
+        await wait_until(lambda: at_prompt(view.screen_text()), 10, "the prompt after it")
         await pilot.pause(0.1)
 
     app = LabApp(lesson=load_lesson(fixture("run-pass.md")))

@@ -16,8 +16,9 @@ from lab.tui.widgets.header import LabHeader
 from lab.tui.widgets.lesson_view import LessonView
 from lab.tui.widgets.terminal import TerminalView
 from tests.conftest import fixture
-from tests.tui.conftest import at_prompt, wait_for
+from tests.tui.conftest import at_prompt
 from tests.tui.lessons import open_lab
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -55,12 +56,13 @@ async def test_f6_switches_focus_and_the_terminal_takes_other_keys() -> None:
         await lab.pilot.press("f6")
         assert isinstance(lab.app.focused, TerminalView)
         await lab.pilot.press("n", "p")  # typed into the shell, not navigation
-        await wait_for(lambda: lab.terminal().screen_text()[0] == "$ np", "the typed keys")
+        await wait_until(lambda: lab.terminal().screen_text()[0] == "$ np", 10, "the typed keys")
         assert lab.view.current == 0
         await lab.pilot.press("f6")
         assert isinstance(lab.app.focused, LessonView)
 
 
+@pytest.mark.docker  # the seed lesson runs docker: the app asks the engine first
 async def test_help_and_section_outline() -> None:
     async with open_lab("seed-registry-part1.md") as lab:
         await lab.pilot.press("question_mark")
@@ -94,7 +96,7 @@ async def test_enter_runs_the_step_verifies_it_and_saves_progress() -> None:
 async def test_half_typed_input_is_cleared_before_a_step() -> None:
     async with open_lab("run-pass.md") as lab:
         await lab.pilot.press("f6", *"echo half", "f6")
-        await wait_for(lambda: "echo half" in lab.terminal().screen_text()[0], "typed text")
+        await wait_until(lambda: "echo half" in lab.terminal().screen_text()[0], 10, "typed text")
         await lab.pilot.press("enter")
         assert await lab.finished(0) == "passed"
         assert lab.terminal().screen_text()[0] == "$ mkdir -p data && echo hello > data/greeting"
@@ -118,6 +120,7 @@ async def test_clicking_the_run_link_runs_that_step() -> None:
         assert await lab.finished(2) == "passed"
 
 
+@pytest.mark.docker  # hints.md runs `docker ps`: the app asks the engine first
 async def test_hints_and_drift_show_on_request() -> None:
     async with open_lab("hints.md") as lab:
         assert "is the engine running?" not in card_text(lab, 0)
@@ -155,7 +158,7 @@ async def test_reset_undoes_the_session_after_confirmation() -> None:
         await lab.pilot.press("escape")  # cancelled: nothing changes
         assert lab.card(0).state == "passed"
         await lab.pilot.press("R", "y")
-        await wait_for(lambda: not (workspace / "data").exists(), "the workspace to go")
+        await wait_until(lambda: not (workspace / "data").exists(), 10, "the workspace to go")
         await lab.ready()
         assert lab.card(0).state == "ready" and lab.view.current == 0
         assert not Progress(fixture("run-pass.md")).path.exists()
@@ -167,10 +170,10 @@ async def test_a_shell_that_exits_can_be_started_again() -> None:
     async with open_lab("run-pass.md") as lab:
         await lab.pilot.press("f6", *"exit 3", "enter")
         exited = lab.screen.query_one("#exited")
-        await wait_for(lambda: exited.display, "the exited bar")
+        await wait_until(lambda: exited.display, 10, "the exited bar")
         assert "exited with status 3" in str(lab.screen.query_one("#exited-text").render())
         await lab.pilot.click("#respawn")
-        await wait_for(lambda: at_prompt(lab.terminal().screen_text()), "a new prompt")
+        await wait_until(lambda: at_prompt(lab.terminal().screen_text()), 10, "a new prompt")
         assert not exited.display
         await lab.pilot.press("f6", "enter")
         assert await lab.finished(0) == "passed"
@@ -186,15 +189,15 @@ async def test_engine_down_shows_the_doctors_advice(
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
     app = LabApp(lesson=load_lesson(fixture("hints.md")))  # `docker ps`: needs the engine
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(lambda: bool(app.screen.query("#dialog Static")), "the problem", 20)
+        await wait_until(lambda: bool(app.screen.query("#dialog Static")), 20, "the problem")
         assert isinstance(app.screen, ProblemScreen)
         text = str(app.screen.query_one("#dialog Static").render())
         assert "cannot reach the Docker engine" in text and "lab doctor" in text
         assert "hint:" in text
-        await wait_for(lambda: bool(app.screen.query("#read")), "the dialog's buttons", 20)
+        await wait_until(lambda: bool(app.screen.query("#read")), 20, "the dialog's buttons")
         await pilot.click("#read")
         await pilot.press("enter")  # a step cannot run: the advice comes again
-        await wait_for(lambda: isinstance(app.screen, ProblemScreen), "the problem again", 20)
+        await wait_until(lambda: isinstance(app.screen, ProblemScreen), 20, "the problem again")
 
 
 async def test_two_terminals_in_tabs_each_step_in_its_own() -> None:
@@ -212,6 +215,7 @@ async def test_two_terminals_in_tabs_each_step_in_its_own() -> None:
         assert lab.app.focused is lab.terminal(1)
 
 
+@pytest.mark.docker  # the seed lesson runs docker: the app asks the engine first
 async def test_a_long_lesson_shows_its_start_first_then_the_rest() -> None:
     from lab.learner.session import LearnerSession
     from lab.lesson.load import load_lesson
@@ -224,6 +228,7 @@ async def test_a_long_lesson_shows_its_start_first_then_the_rest() -> None:
         assert [c.step.index for c in lab.view.cards] == list(range(7))  # type: ignore[union-attr]
 
 
+@pytest.mark.docker  # hints.md runs `docker ps`: the app asks the engine first
 async def test_the_hint_link_shows_the_hint() -> None:
     async with open_lab("hints.md") as lab:
         card = lab.card(0)

@@ -10,7 +10,7 @@ from lab.tui.screens.lesson import LessonScreen
 from lab.tui.screens.picker import PickerScreen
 from lab.tui.screens.problem import ProblemScreen
 from tests.conftest import fixture
-from tests.tui.conftest import wait_for
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,25 +26,25 @@ async def test_open_a_lesson_and_come_back_with_its_progress() -> None:
             "Everything passes",
         ]
         await pilot.press("down", "enter")
-        await wait_for(lambda: isinstance(app.screen, LessonScreen), "the lesson")
+        await wait_until(lambda: isinstance(app.screen, LessonScreen), 10, "the lesson")
         lesson = app.screen
         assert isinstance(lesson, LessonScreen)
-        await wait_for(lambda: lesson.pane.view(1) is not None, "the terminal")
-        await wait_for(lambda: lesson.learner.started, "the lesson to start")
+        await wait_until(lambda: lesson.pane.view(1) is not None, 10, "the terminal")
+        await wait_until(lambda: lesson.learner.started, 10, "the lesson to start")
         await pilot.press("enter")
         card = lesson.lesson_view.step_card(0)
-        await wait_for(lambda: card.state == "passed", "the step")
+        await wait_until(lambda: card.state == "passed", 10, "the step")
         await pilot.press("escape")
-        await wait_for(lambda: app.screen is picker, "the picker")
+        await wait_until(lambda: app.screen is picker, 10, "the picker")
         assert "1/2" in str(table.get_row_at(1)[4])
-        await wait_for(lambda: not lesson.learner.started, "the lesson's shells to close")
+        await wait_until(lambda: not lesson.learner.started, 10, "the lesson's shells to close")
 
 
 async def test_a_broken_lesson_says_where_and_why() -> None:
     app = LabApp(course=[fixture("bad-term.md")])
     async with app.run_test(size=(150, 40)) as pilot:
         await pilot.press("enter")
-        await wait_for(lambda: bool(app.screen.query("#dialog Static")), "the problem")
+        await wait_until(lambda: bool(app.screen.query("#dialog Static")), 10, "the problem")
         assert isinstance(app.screen, ProblemScreen)
         text = str(app.screen.query_one("#dialog Static").render())
         assert "bad-term.md:5: '.term7' is not a terminal" in text

@@ -10,8 +10,8 @@ from lab.tui.screens.summary import SummaryScreen
 from lab.tui.widgets.quiz_card import QuizCard
 from lab.tui.widgets.terminals import TerminalPane
 from tests.conftest import fixture
-from tests.tui.conftest import wait_for
 from tests.tui.lessons import SIZE, open_lab
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -25,7 +25,7 @@ async def test_single_choice_by_keyboard_graded_and_retried() -> None:
         card = lab.screen.query_one(QuizCard)
         await lab.pilot.press("enter")  # the current item is the quiz: Enter goes into it
         await lab.pilot.press("down", "enter", "tab", "enter")  # pick "5000", check
-        await wait_for(lambda: card.answer is not None, "the answer")
+        await wait_until(lambda: card.answer is not None, 10, "the answer")
         assert card.answer is not None and card.answer.correct is True
         assert "Right!" in feedback(card)
         assert isinstance(lab.app.screen, SummaryScreen), "the only item: lesson complete"
@@ -38,7 +38,7 @@ async def test_single_choice_by_keyboard_graded_and_retried() -> None:
         assert card.answer is None and not load(fixture("quiz-single.md")).answers
         await lab.pilot.click(card.query(RadioButton)[0])  # "80"
         await lab.pilot.click("#submit")
-        await wait_for(lambda: card.answer is not None, "the second answer")
+        await wait_until(lambda: card.answer is not None, 10, "the second answer")
         assert card.answer is not None and card.answer.correct is False
         assert "Not quite. The right answer: 5000" in feedback(card)
         assert "1/1" in str(lab.screen.query_one("#progress").render()), "answered counts"
@@ -54,7 +54,7 @@ async def test_multiple_choice_with_the_mouse() -> None:
         await lab.pilot.click(boxes[0])
         await lab.pilot.click(boxes[2])
         await lab.pilot.click("#submit")
-        await wait_for(lambda: card.answer is not None, "the answer")
+        await wait_until(lambda: card.answer is not None, 10, "the answer")
         assert card.answer is not None and card.answer.choices == (0, 2)
         assert card.answer.correct is True
 
@@ -64,7 +64,7 @@ async def test_open_question_shows_the_model_answer() -> None:
         card = lab.screen.query_one(QuizCard)
         await lab.pilot.click(Input)
         await lab.pilot.press(*"the layer goes away", "enter")
-        await wait_for(lambda: card.answer is not None, "the answer")
+        await wait_until(lambda: card.answer is not None, 10, "the answer")
         assert card.answer is not None and card.answer.correct is None
         assert "writable layer is lost" in feedback(card)
         assert load(fixture("quiz-open.md")).answers  # saved
@@ -73,7 +73,7 @@ async def test_open_question_shows_the_model_answer() -> None:
 async def test_answers_come_back_when_reopened() -> None:
     async with open_lab("quiz-single.md") as lab:
         await lab.pilot.press("enter", "down", "down", "enter", "tab", "enter")  # "443"
-        await wait_for(lambda: lab.screen.query_one(QuizCard).answer is not None, "answer")
+        await wait_until(lambda: lab.screen.query_one(QuizCard).answer is not None, 10, "answer")
     async with open_lab("quiz-single.md") as lab:
         card = lab.screen.query_one(QuizCard)
         assert card.answer is not None and card.answer.choices == (2,)
@@ -91,6 +91,6 @@ async def test_reading_only_lesson_has_no_terminal_and_its_quiz_works() -> None:
         assert lab.app.focused is not None and lab.view in lab.app.focused.ancestors_with_self
         card = screen.query_one(QuizCard)
         await lab.pilot.press("enter", "enter", "tab", "enter")  # "docker version", check
-        await wait_for(lambda: card.answer is not None, "the answer")
+        await wait_until(lambda: card.answer is not None, 10, "the answer")
         assert card.answer is not None and card.answer.correct is True
         assert isinstance(lab.app.screen, SummaryScreen), "the only item: lesson complete"

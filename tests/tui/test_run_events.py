@@ -9,8 +9,8 @@ import pytest
 from lab.learner import progress
 from lab.tui.widgets.header import LabHeader
 from tests.events import one_of_each
-from tests.tui.conftest import wait_for
 from tests.tui.lessons import open_lab
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -43,7 +43,7 @@ async def test_every_kind_of_event_reaches_the_step_card() -> None:
 async def test_a_step_the_runner_could_not_start_ends_its_card_the_same_way() -> None:
     async with open_lab("run-pass.md") as lab:
         await lab.pilot.press("f6", *"sleep 30", "enter", "f6")
-        await wait_for(lambda: lab.terminal().session.busy, "sleep to start")
+        await wait_until(lambda: lab.terminal().session.busy, 10, "sleep to start")
         await lab.pilot.press("enter")  # the step's terminal is busy: no StepStarted, no run
         assert await lab.finished(0) == "error"
         assert "terminal 1 is busy with another command" in str(lab.card(0).render())

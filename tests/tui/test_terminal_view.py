@@ -11,7 +11,8 @@ import pytest
 from textual import events
 from textual.widgets import Input
 
-from tests.tui.conftest import Term, at_prompt, wait_for
+from tests.tui.conftest import Term, at_prompt
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -24,10 +25,10 @@ async def test_typed_command_output_appears(term: Term) -> None:
 async def test_ctrl_c_interrupts_a_command(term: Term) -> None:
     await term.type("sleep 100")
     await term.pilot.press("enter")
-    await wait_for(lambda: term.view.session.busy, "sleep to start")
+    await wait_until(lambda: term.view.session.busy, 10, "sleep to start")
     await term.pilot.press("ctrl+c")
-    await wait_for(lambda: not term.view.session.busy, "the prompt after ctrl+c", timeout=3)
-    await wait_for(lambda: at_prompt(term.lines()), "the prompt on screen", timeout=3)
+    await wait_until(lambda: not term.view.session.busy, 3, "the prompt after ctrl+c")
+    await wait_until(lambda: at_prompt(term.lines()), 3, "the prompt on screen")
     assert term.lines()[:3] == ["$ sleep 100", "^C", "$"]
 
 
@@ -35,19 +36,19 @@ async def test_tab_reaches_the_shell(term: Term, tmp_path: Path) -> None:
     (tmp_path / "unique-lesson-file.txt").write_text("from the workspace\n")
     await term.type("cat uniq")
     await term.pilot.press("tab")
-    await wait_for(
-        lambda: term.lines()[0] == "$ cat unique-lesson-file.txt", "completion of the file name"
+    await wait_until(
+        lambda: term.lines()[0] == "$ cat unique-lesson-file.txt", 10, "completion of the file name"
     )
     await term.pilot.press("enter")
-    await wait_for(lambda: "from the workspace" in term.lines(), "the file's content")
+    await wait_until(lambda: "from the workspace" in term.lines(), 10, "the file's content")
 
 
 async def test_arrow_up_recalls_history(term: Term) -> None:
     await term.run("echo first")
     await term.pilot.press("up")
-    await wait_for(lambda: term.lines()[2] == "$ echo first", "the recalled command")
+    await wait_until(lambda: term.lines()[2] == "$ echo first", 10, "the recalled command")
     await term.pilot.press("enter")
-    await wait_for(lambda: term.lines()[3] == "first", "the command's output again")
+    await wait_until(lambda: term.lines()[3] == "first", 10, "the command's output again")
 
 
 async def test_resize_keeps_the_prompt_visible(term: Term) -> None:
@@ -55,7 +56,7 @@ async def test_resize_keeps_the_prompt_visible(term: Term) -> None:
     assert term.lines()[-1] == "$"
     await term.pilot.resize_terminal(60, 12)
     rows = term.view.size.height
-    await wait_for(lambda: term.view.term.lines == rows, "the screen to shrink")
+    await wait_until(lambda: term.view.term.lines == rows, 10, "the screen to shrink")
     lines = term.lines()
     assert lines[-2:] == ["40", "$"], lines  # the prompt stays, rows above it scrolled off
     assert term.view.term.cursor.y == rows - 1
@@ -68,11 +69,11 @@ async def test_alternate_screen_restores_the_shell_screen(term: Term) -> None:
     # %s%s AL T: "ALT" appears only where printf draws it, not in the echoed command.
     await term.paste("printf '\\e[?1049h\\e[H%s%s' AL T; read x; printf '\\e[?1049l'")
     await term.pilot.press("enter")
-    await wait_for(lambda: term.lines()[0] == "ALT", "the alternate screen")
+    await wait_until(lambda: term.lines()[0] == "ALT", 10, "the alternate screen")
     assert term.view.term.alternate
     assert "before" not in term.lines()
     await term.pilot.press("enter")  # ends `read`: the program leaves the alternate screen
-    await wait_for(lambda: at_prompt(term.lines()), "the prompt back")
+    await wait_until(lambda: at_prompt(term.lines()), 10, "the prompt back")
     lines = term.lines()
     assert not term.view.term.alternate
     assert lines[:2] == ["$ echo before", "before"]
@@ -104,9 +105,9 @@ async def test_shift_pageup_scrolls_back_and_typing_snaps_back(term: Term) -> No
 
 async def test_paste_is_bracketed_so_tabs_are_text(term: Term) -> None:
     term.view.post_message(events.Paste("echo 'a\tb'"))
-    await wait_for(lambda: term.lines()[0].startswith("$ echo 'a"), "the pasted text")
+    await wait_until(lambda: term.lines()[0].startswith("$ echo 'a"), 10, "the pasted text")
     await term.pilot.press("enter")
-    await wait_for(lambda: at_prompt(term.lines()), "the prompt")
+    await wait_until(lambda: at_prompt(term.lines()), 10, "the prompt")
     assert term.lines()[1] == "a       b"  # a literal TAB, not a completion
 
 
@@ -129,7 +130,7 @@ async def test_focus_key_is_not_swallowed(term: Term) -> None:
 async def test_shell_exit_posts_shell_exited(term: Term) -> None:
     await term.type("exit 3")
     await term.pilot.press("enter")
-    await wait_for(lambda: bool(term.app.exits), "ShellExited")
+    await wait_until(lambda: bool(term.app.exits), 10, "ShellExited")
     assert term.app.exits[0].exit_status == 3
     assert term.app.exits[0].view is term.view
     assert not term.view.session.alive
@@ -138,9 +139,9 @@ async def test_shell_exit_posts_shell_exited(term: Term) -> None:
 async def test_respawn_after_exit_reuses_the_view(term: Term) -> None:
     await term.type("exit")
     await term.pilot.press("enter")
-    await wait_for(lambda: bool(term.app.exits), "ShellExited")
+    await wait_until(lambda: bool(term.app.exits), 10, "ShellExited")
     term.view.reset()  # first: the new shell's prompt comes while respawn() awaits it
     await term.view.session.respawn()  # closing it is no exit: no second message
-    await wait_for(lambda: at_prompt(term.lines()), "the new shell's prompt")
+    await wait_until(lambda: at_prompt(term.lines()), 10, "the new shell's prompt")
     assert (await term.run("echo again"))[:2] == ["$ echo again", "again"]
     assert len(term.app.exits) == 1

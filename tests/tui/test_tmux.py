@@ -6,11 +6,12 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.waiting import wait_until_blocking
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,11 +37,7 @@ class Tmux:
         return self("capture-pane", "-p", "-t", "demo").stdout
 
     def wait(self, done: Callable[[str], bool], what: str, timeout: float = 15.0) -> None:
-        end = time.monotonic() + timeout
-        while not done(self.screen()):
-            if time.monotonic() > end:
-                pytest.fail(f"timed out waiting for {what}; the pane shows:\n{self.screen()}")
-            time.sleep(0.05)
+        wait_until_blocking(lambda: done(self.screen()), timeout, what, show=self.screen)
 
 
 @pytest.fixture
@@ -64,7 +61,5 @@ def test_demo_in_tmux(tmux: Tmux) -> None:
     tmux.wait(lambda s: s.count("tmux-ok") == 4, "the recalled command and its output")
 
     tmux("send-keys", "-t", "demo", "C-q")
-    end = time.monotonic() + 10
-    while tmux("has-session", "-t", "demo", check=False).returncode == 0:
-        assert time.monotonic() < end, "ctrl+q did not quit the app"
-        time.sleep(0.05)
+    gone = lambda: tmux("has-session", "-t", "demo", check=False).returncode != 0  # noqa: E731
+    wait_until_blocking(gone, 10, "ctrl+q to quit the app")

@@ -87,9 +87,8 @@ def test_the_reports_keep_each_lesson_from_its_last_event(
 
 
 def test_the_learner_saves_a_verified_step_before_passing_each_event_on(
-    events: list[RunEvent], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    events: list[RunEvent],
 ) -> None:
-    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path))
     learner = LearnerSession(events[0].lesson)
     step = learner.lesson.steps[0]
     seen: list[tuple[RunEvent, bool]] = []

@@ -10,21 +10,11 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
-
 from lab.learner import progress
 from lab.learner.progress import Progress, QuizAnswer
 from lab.lesson.load import load_lesson
 from lab.lesson.parser import parse_text
 from tests.conftest import ROOT, fixture
-
-
-@pytest.fixture(autouse=True)
-def state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "state"
-    monkeypatch.setenv("LAB_STATE_DIR", str(path))
-    return path
-
 
 LESSON = """\
 # Two steps and a quiz
