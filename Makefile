@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 $(BIN)/lab: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	@# the distribution was called `lab` before docker-lab-runner: an old one would shadow it
+	$(BIN)/pip uninstall -q -y lab 2>/dev/null || true
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(BIN)/lab
 
