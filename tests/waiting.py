@@ -6,8 +6,10 @@ Tests never sleep a fixed time for something to happen: they wait for the thing 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
@@ -49,10 +51,22 @@ def wait_until_blocking(
         time.sleep(interval)
 
 
-def runs_a_command(session: ShellSession) -> bool:
-    """Something besides bash runs in the session's terminal: a command it started."""
+def runs_a_command(session: ShellSession, program: str) -> bool:
+    """A process of the session's terminal runs `program` (started by bash, and past its
+    exec: in the foreground, so a Ctrl-C reaches it)."""
     pid = session.pid
-    return pid is not None and len(session_processes(pid)) > 1
+    if pid is None:
+        return False
+    for child in session_processes(pid):
+        if child == pid:
+            continue
+        try:
+            argv0 = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")[0]
+        except OSError:
+            continue
+        if os.path.basename(argv0.decode(errors="replace")) == program:
+            return True
+    return False
 
 
 def _fail(timeout: float, what: str, show: Callable[[], str] | None) -> NoReturn:

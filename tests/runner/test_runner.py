@@ -239,7 +239,9 @@ async def test_cancel_mid_step_cleans_up() -> None:
 
     task = asyncio.create_task(consume())
     await wait_until(lambda: any(isinstance(e, StepStarted) for e in seen), 30, "the step")
-    await wait_until(lambda: any(runs_a_command(s) for s in shells), 10, "sleep 1000 to start")
+    await wait_until(
+        lambda: any(runs_a_command(s, "sleep") for s in shells), 10, "sleep 1000 to start"
+    )
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

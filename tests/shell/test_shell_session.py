@@ -102,7 +102,7 @@ async def test_close_while_a_command_runs(tmp_path: Path) -> None:
     pid = session.pid
     assert pid is not None
     task = asyncio.create_task(session.run("sleep 60", timeout=50))
-    await wait_until(lambda: runs_a_command(session), 10, "sleep 60 to start")
+    await wait_until(lambda: runs_a_command(session, "sleep"), 10, "sleep 60 to start")
     await session.close()
     result = await task
     assert result.outcome == "shell_exited"
@@ -119,10 +119,15 @@ async def test_interrupt_and_send_text(shell: ShellSession) -> None:
     chunks: list[bytes] = []
     shell.add_listener(chunks.append)
     shell.send_text("echo typed-by-hand\r")
-    await wait_until(lambda: b"typed-by-hand\r\n" in b"".join(chunks), 10, "the typed command")
+    # Its echo, then its output, then its end (a block sent earlier would be typed ahead).
+    await wait_until(
+        lambda: b"".join(chunks).count(b"typed-by-hand\r\n") == 2 and not shell.busy,
+        10,
+        "the typed command to run",
+    )
     assert (await shell.run("echo next")).output == "next\n"
     task = asyncio.create_task(shell.run("sleep 30", timeout=50))
-    await wait_until(lambda: runs_a_command(shell), 10, "sleep 30 to start")
+    await wait_until(lambda: runs_a_command(shell, "sleep"), 10, "sleep 30 to start")
     assert shell.busy
     shell.interrupt()
     result = await task
