@@ -89,12 +89,18 @@ def spawn_shell(
     try:
         proc = ptyprocess.PtyProcess.spawn(argv, cwd=str(cwd), env=env, dimensions=dimensions)
     except (OSError, ptyprocess.PtyProcessError) as e:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+        remove_rcfile(path)
         raise ShellError(f"cannot start {shell}: {e}", hint="check that bash is installed") from e
     proc.delayafterclose = 0.0  # we reap the shell ourselves: no sleeps in close()
     proc.delayafterterminate = 0.0
     return proc, path
+
+
+def remove_rcfile(path: str | None) -> None:
+    """Remove a session's rcfile (bash reads it once, at start-up)."""
+    if path is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def running(proc: ptyprocess.PtyProcess) -> bool:

@@ -5,19 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import ptyprocess
 
 from lab.errors import ShellError
-from lab.shell import waiting
+from lab.shell import processes, waiting
 from lab.shell.answer import POLL_INTERVAL, PROMPT_IDLE, reply_to_waiting
 from lab.shell.channel import PtyChannel
 from lab.shell.keys import CTRL_C, ENTER, block_lines, line_keys
 from lab.shell.marks import Mark, MarkScanner
-from lab.shell.processes import DEFAULT_COLS, DEFAULT_ROWS, hang_up, reap, session_env, spawn_shell
 from lab.shell.result import Answerer, CommandResult, Outcome, RunRecord
 from lab.shell.tracker import CommandEnded, CommandStarted, ShellTracker
 
@@ -42,8 +40,8 @@ class ShellSession:
         *,
         cwd: Path,
         env: Mapping[str, str] | None = None,
-        rows: int = DEFAULT_ROWS,
-        cols: int = DEFAULT_COLS,
+        rows: int = processes.DEFAULT_ROWS,
+        cols: int = processes.DEFAULT_COLS,
         user_rc: bool = False,
         shell: str = "bash",
         name: str = "term1",
@@ -59,7 +57,7 @@ class ShellSession:
         shell on the same pty, so that prompts, Ctrl-C and hang-ups work as at home."""
         self.name = name
         self._cwd = Path(cwd)
-        self._env = session_env(env, base_env)
+        self._env = processes.session_env(env, base_env)
         self._argv_prefix = list(argv_prefix)
         self._rc_dir = rc_dir
         self._rows, self._cols = rows, cols
@@ -114,7 +112,7 @@ class ShellSession:
         if self.alive:
             return
         await self.close()  # the remains of a shell that exited by itself
-        proc, self._rcfile = spawn_shell(
+        proc, self._rcfile = processes.spawn_shell(
             shell=self._shell,
             cwd=self._cwd,
             env=self._env,
@@ -126,7 +124,8 @@ class ShellSession:
         self._attach(proc)
         outcome = await self._wait(lambda: self._tracker.ready, self._now() + ready_timeout)
         if outcome is None:
-            self._remove_rcfile()  # bash has read it
+            processes.remove_rcfile(self._rcfile)  # bash has read it
+            self._rcfile = None
             return
         exited = outcome == "shell_exited"
         await self.close()
@@ -182,7 +181,7 @@ class ShellSession:
             exit_status = next((s for s in run.statuses if s), 0)
         elif outcome == "shell_exited":
             if self._proc is not None:
-                self._exit_status = await reap(self._proc)
+                self._exit_status = await processes.reap(self._proc)
             exit_status = self._exit_status
             await self.close()
         return CommandResult(
@@ -226,8 +225,9 @@ class ShellSession:
         self._channel = self._fd = None
         self._exited = True
         self._changed.set()
-        await hang_up(proc)
-        self._remove_rcfile()
+        await processes.hang_up(proc)
+        processes.remove_rcfile(self._rcfile)
+        self._rcfile = None
 
     # -- running a block ----------------------------------------------------------------
 
@@ -393,14 +393,6 @@ class ShellSession:
     def _write(self, data: bytes) -> None:
         if self._channel is not None and not self._exited:
             self._channel.write(data)
-
-    # -- housekeeping ------------------------------------------------------------------
-
-    def _remove_rcfile(self) -> None:
-        if self._rcfile is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._rcfile)
-            self._rcfile = None
 
     @staticmethod
     def _now() -> float:
