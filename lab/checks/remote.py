@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -80,15 +81,37 @@ def _registry_missing(client: RegistryClient, ref: Reference) -> Verdict:
     return Verdict(False, f"{where} has no tag '{ref.tag}' in {repo} (tags: {listed(tags)})")
 
 
-def http_status(
+@dataclass(frozen=True)
+class HttpAnswer:
+    """What a GET got."""
+
+    url: str
+    """The URL as shown (credentials hidden)."""
+    status: int | None
+    """The HTTP status; None when nothing answered."""
+    said: str
+    """In words: `answered 200 OK`, `answered 302 Found → /next`, `got no answer (why)`."""
+
+    @property
+    def message(self) -> str:
+        """`GET URL answered 200 OK`, or `GET URL got no answer (why)`."""
+        return f"GET {self.url} {self.said}"
+
+    def verdict(self, expected: int) -> Verdict:
+        """Whether it answered with the expected status."""
+        if self.status is None:
+            return Verdict(False, self.message)
+        return Verdict(self.status == expected, f"{self.message} (expected {expected})")
+
+
+def http_get(
     url: str,
-    status: int = 200,
     *,
     ca: str | Path | None = None,
     user: str | None = None,
     password: str | None = None,
-) -> Verdict:
-    """GET url (redirects not followed) answers with that status."""
+) -> HttpAnswer:
+    """GET url (redirects not followed): its status, or why nothing answered."""
     shown = safe_url(url)
     if urlsplit(url).scheme not in ("http", "https"):
         raise UsageError(f"'{shown}' is not an http(s) URL", "write it as http://HOST:PORT/PATH")
@@ -99,12 +122,21 @@ def http_status(
                 url, auth=auth, verify=tls_verify(ca), timeout=TIMEOUT, allow_redirects=False
             )
     except requests.RequestException as exc:
-        why = describe_error(exc)
-        return redacted(Verdict(False, f"GET {shown} got no answer ({why})"), password)
+        return HttpAnswer(shown, None, f"got no answer ({describe_error(exc)})")
     got = f"{response.status_code} {response.reason}".strip()
     if 300 <= response.status_code < 400 and "Location" in response.headers:
         got += f" → {response.headers['Location']}"
-    verdict = Verdict(
-        response.status_code == status, f"GET {shown} answered {got} (expected {status})"
-    )
-    return redacted(verdict, password)
+    return HttpAnswer(shown, response.status_code, f"answered {got}")
+
+
+def http_status(
+    url: str,
+    status: int = 200,
+    *,
+    ca: str | Path | None = None,
+    user: str | None = None,
+    password: str | None = None,
+) -> Verdict:
+    """GET url (redirects not followed) answers with that status."""
+    answer = http_get(url, ca=ca, user=user, password=password)
+    return redacted(answer.verdict(status), password)

@@ -39,14 +39,9 @@ def _out(stream: TextIO, text: str) -> None:
 
 def cmd_lint(args: argparse.Namespace) -> int:
     """`lab lint PATH...`."""
-    from lab.lesson.load import lesson_files, lint_file
+    from lab.lesson.load import find_lessons, lint_file
 
-    files = list(lesson_files(args.paths))
-    if not files:
-        raise UsageError(
-            "no lesson files (*.md, *.markdown) under " + ", ".join(args.paths),
-            "name a lesson file or a directory that holds some",
-        )
+    files = find_lessons(args.paths)
     github = args.format == "github"
     if github:
         from lab.render.github import diagnostic_annotation
@@ -150,10 +145,11 @@ def cmd_home(args: argparse.Namespace) -> int:
 def cmd_open(args: argparse.Namespace) -> int:
     """`lab open LESSON`: the lesson beside a live terminal."""
     from lab.lesson.load import load_lesson
+    from lab.lesson.needs import sandboxed
 
     lesson = load_lesson(args.lesson)  # a LessonError is `file:line: message` + hint, exit 2
     lesson = _with_sandbox(lesson, args)
-    if not lesson.front_matter.lab.sandbox:
+    if not sandboxed(lesson):
         from lab.hoststate.doctor import Diagnosis, check_hazards
 
         found = Diagnosis()
@@ -169,7 +165,7 @@ def cmd_open(args: argparse.Namespace) -> int:
         )
     from lab.tui.app import run_app
 
-    return run_app(lesson=lesson)  # sandboxes pass their factories: shells=..., engine=...
+    return run_app(lesson=lesson)
 
 
 def _with_sandbox(lesson: Lesson, args: argparse.Namespace) -> Lesson:
@@ -293,9 +289,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """`lab doctor [LESSON...]`."""
     from lab.cli.run import load_all
     from lab.hoststate.doctor import diagnose
+    from lab.lesson.needs import sandboxed
 
     lessons = [lesson for lesson in load_all(args.paths) if lesson.steps] if args.paths else []
-    diagnosis = diagnose(lessons, sandboxed=[lesson.front_matter.lab.sandbox for lesson in lessons])
+    diagnosis = diagnose(lessons, sandboxed=[sandboxed(lesson) for lesson in lessons])
     tty = sys.stdout.isatty()
     marks = (
         {"ok": "✓", "warn": "!", "fail": "✗"}

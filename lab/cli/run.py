@@ -14,20 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 from lab.cli import startup
 from lab.errors import EnvironmentNotReady, ExitStatus, LessonError, UsageError
 from lab.hoststate.doctor import diagnose
-from lab.lesson.load import lesson_files, load_lesson
+from lab.lesson.load import find_lessons, load_lesson
 from lab.lesson.model import Lesson
-from lab.lesson.needs import lesson_needs
+from lab.lesson.needs import lesson_needs, sandboxed
 
 
 def load_all(paths: list[str]) -> list[Lesson]:
     """Every lesson under paths, parsed and analysed (reading-only ones too); all their
     errors reported at once."""
-    files = list(lesson_files(paths))
-    if not files:
-        raise UsageError(
-            "no lesson files (*.md, *.markdown) under " + ", ".join(paths),
-            "name a lesson file or a directory that holds some",
-        )
+    files = find_lessons(paths)
     lessons: list[Lesson] = []
     problems: list[LessonError] = []
     for path in files:
@@ -52,11 +47,6 @@ def nothing_to_run(lesson: Lesson) -> str:
         else ""
     )
     return f"▶ {lesson.title}  ({lesson.path}): nothing to run, a reading-only lesson{extra}"
-
-
-def sandboxed(lesson: Lesson, option: bool | None) -> bool:
-    """Whether a lesson runs in sandbox nodes: `--sandbox`, else its `lab: {sandbox: ...}`."""
-    return option if option is not None else lesson.front_matter.lab.sandbox
 
 
 def preflight(

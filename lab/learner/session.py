@@ -6,14 +6,16 @@ import asyncio
 import shutil
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, assert_never
+from typing import TYPE_CHECKING, assert_never
 
+from lab.engine import EngineFactory, default_engine
 from lab.errors import ShellError
 from lab.hoststate import CleanupReport
 from lab.hoststate.reset import reset_recorded
 from lab.learner import progress
 from lab.learner.progress import Progress, QuizAnswer
 from lab.lesson.model import Lesson, Quiz, Step
+from lab.lesson.needs import sandboxed, terminal_count
 from lab.shell import ShellSession
 from lab.statefiles import state_root
 
@@ -24,27 +26,16 @@ CLEAR_LINE = "\x05\x15"
 """Ctrl-E, Ctrl-U: readline's end-of-line then kill-to-start, so a step sent to the shell is
 not glued to whatever the learner had half typed."""
 
-Engine = Callable[[], Any]
-"""Gives a docker client (raises EnvironmentNotReady when there is no engine)."""
-ShellFactory = Callable[[int, Path, dict[str, str]], ShellSession]
-"""(terminal, workspace, environment) -> a new, not yet started shell (the runner's hook)."""
-
 
 def workspace_dir(lesson_path: Path) -> Path:
     """The lesson's persistent working directory: the shells start there, reset removes it."""
     return state_root() / "workspaces" / progress.lesson_key(lesson_path)
 
 
-def _default_engine() -> Any:
-    from lab.engine.sdk import connect
-
-    return connect()
-
-
-def reset_lesson(lesson_path: Path, engine: Engine | None = None) -> CleanupReport:
+def reset_lesson(lesson_path: Path, engine: EngineFactory | None = None) -> CleanupReport:
     """What `lab reset` does, plus progress: remove what the lesson's session created on the
     host (from its recorded snapshot), its workspace and the learner's progress."""
-    report = reset_recorded(lesson_path, engine or _default_engine) or CleanupReport()
+    report = reset_recorded(lesson_path, engine or default_engine) or CleanupReport()
     workspace = workspace_dir(lesson_path)
     if workspace.exists():
         shutil.rmtree(workspace, ignore_errors=True)
@@ -58,17 +49,11 @@ class LearnerSession:
     changes. The shells and host changes outlive the session (`reset()` removes them).
 
     The run's events reach the session first (it saves a verified step), then its listeners
-    (the TUI's lesson screen), so what they show already counts that step."""
+    (the TUI's lesson screen), so what they show already counts that step. engine: gives a
+    docker client of the host's engine (default: this machine's)."""
 
-    def __init__(
-        self,
-        lesson: Lesson,
-        *,
-        shells: ShellFactory | None = None,
-        engine: Engine | None = None,
-    ) -> None:
+    def __init__(self, lesson: Lesson, *, engine: EngineFactory | None = None) -> None:
         self.lesson = lesson
-        self.shells = shells
         self.engine = engine
         self.progress: Progress = progress.load(lesson.path)
         self.items = progress.items(lesson)
@@ -89,11 +74,9 @@ class LearnerSession:
 
             # What the steps did on this host stays between sessions (until a reset); a
             # sandbox's throw-away nodes go when the session ends, as on Play with Docker.
-            sandboxed = self.lesson.front_matter.lab.sandbox
-            options = RunOptions(interactive=True, cleanup=sandboxed, workspace=self.workspace)
-            self._runner = LessonRunner(
-                self.lesson, options, engine=self.engine, shells=self.shells
-            )
+            boxed = sandboxed(self.lesson)
+            options = RunOptions(interactive=True, cleanup=boxed, workspace=self.workspace)
+            self._runner = LessonRunner(self.lesson, options, engine=self.engine)
             self._stop_listening = self._runner.add_listener(self.handle)
         return self._runner
 
@@ -137,9 +120,7 @@ class LearnerSession:
     @property
     def terminals(self) -> list[int]:
         """Terminal numbers to show: `terms:`, or more if a step or check uses a higher one."""
-        used = [s.terminal for s in self.lesson.steps]
-        used += [c.terminal for s in self.lesson.steps for c in s.checks if c.terminal]
-        return list(range(1, max([self.lesson.front_matter.terms, *used]) + 1))
+        return list(range(1, terminal_count(self.lesson) + 1))
 
     def key(self, item: Step | Quiz) -> str:
         """The progress key of a step or quiz of this lesson."""

@@ -7,7 +7,7 @@ included.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,6 +61,17 @@ def _named_files(paths: Iterable[str | Path]) -> Iterator[Path]:
                 f"{raw}: no such file or directory",
                 "name lesson files or directories that hold them",
             )
+
+
+def find_lessons(paths: Sequence[str]) -> list[Path]:
+    """The lesson files under paths (as lesson_files), or a UsageError when there are none."""
+    files = list(lesson_files(paths))
+    if not files:
+        raise UsageError(
+            "no lesson files (*.md, *.markdown) under " + ", ".join(paths),
+            "name a lesson file or a directory that holds some",
+        )
+    return files
 
 
 def lint_file(path: str | Path) -> tuple[Lesson | None, list[Diagnostic]]:

@@ -292,13 +292,3 @@ class Lesson:
     def reading_only(self) -> bool:
         """Nothing to run: no steps (a `terms: 0` article, maybe with quizzes)."""
         return not self.steps
-
-    @property
-    def errors(self) -> tuple[Diagnostic, ...]:
-        """Diagnostics that stop the lesson from running."""
-        return tuple(d for d in self.diagnostics if d.severity == "error")
-
-    @property
-    def warnings(self) -> tuple[Diagnostic, ...]:
-        """Diagnostics that are advice only."""
-        return tuple(d for d in self.diagnostics if d.severity == "warning")

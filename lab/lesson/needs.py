@@ -1,4 +1,5 @@
-"""What a lesson needs from a machine, read from its steps alone: images, host ports, names."""
+"""What a lesson needs from a machine: its terminals, sandbox nodes or this host, and (read from
+its steps alone) images, host ports, names."""
 
 from __future__ import annotations
 
@@ -30,6 +31,19 @@ class LessonNeeds:
     """Container names it creates."""
     removes_images: tuple[str, ...] = ()
     """Images its steps remove (`docker rmi`): saved first when the host has them."""
+
+
+def terminal_count(lesson: Lesson) -> int:
+    """How many terminals the lesson has: `terms:`, or more if a step or check uses a higher one."""
+    used = [s.terminal for s in lesson.steps]
+    used += [c.terminal for s in lesson.steps for c in s.checks if c.terminal]
+    return max([lesson.front_matter.terms, *used])
+
+
+def sandboxed(lesson: Lesson, option: bool | None = None) -> bool:
+    """Whether the lesson's terminals run in sandbox nodes: the option (`--sandbox`), else the
+    lesson's `lab: {sandbox: ...}`."""
+    return option if option is not None else lesson.front_matter.lab.sandbox
 
 
 def _registry_host(ref: str) -> str | None:

@@ -15,7 +15,8 @@ from lab.runner.events import (
     StepResult,
     StepStarted,
 )
-from lab.runner.runner import LessonRunner, RunOptions
+from lab.runner.options import RunOptions
+from lab.runner.runner import LessonRunner
 
 __all__ = [
     "CheckFinished",

@@ -3,12 +3,13 @@ reaches the app, and whether it answers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from lab.checks.verdict import Verdict
+from lab.engine import EngineFactory, default_engine
 from lab.errors import UsageError
 from lab.lesson.model import AppLink, Lesson
+from lab.lesson.needs import sandboxed
 
 LOCAL = "127.0.0.1"
 """Where a lesson that runs on this host serves its apps."""
@@ -39,19 +40,18 @@ def check_app_link(
     number: int,
     status: int | None = None,
     *,
-    engine: Callable[[], Any] | None = None,
+    engine: EngineFactory | None = None,
 ) -> Verdict:
     """The app behind a lesson's app link answers (with `status`, or any status below 500).
     A sandboxed lesson's app is looked for on its running nodes (a TUI session, or a
     `lab run --keep`); engine gives the host's docker client."""
-    from lab.checks.remote import http_status
-    from lab.engine.sdk import connect
+    from lab.checks.remote import http_get
     from lab.sandbox import find_nodes
 
     link = app_link(lesson, number)
     nodes: dict[int, str] = {}
-    if lesson.front_matter.lab.sandbox:
-        nodes = find_nodes((engine or connect)(), lesson.path)
+    if sandboxed(lesson):
+        nodes = find_nodes((engine or default_engine)(), lesson.path)
         if link.terminal not in nodes:
             return Verdict(
                 False,
@@ -60,12 +60,11 @@ def check_app_link(
                 f"start the lesson first: lab open --sandbox {lesson.path} "
                 f"(or lab run --keep {lesson.path})",
             )
-    url = resolve_app_link(link, nodes)
-    verdict = http_status(url, status if status is not None else 200)
-    answered = " answered " in verdict.message
+    answer = http_get(resolve_app_link(link, nodes))
     if status is None:  # any answer short of a server error will do
-        code = verdict.message.split(" answered ", 1)[1].split()[0] if answered else ""
-        passed = code.isdigit() and int(code) < 500
-        verdict = Verdict(passed, verdict.message.replace(" (expected 200)", ""), verdict.details)
+        passed = answer.status is not None and answer.status < 500
+        verdict = Verdict(passed, answer.message)
+    else:
+        verdict = answer.verdict(status)
     where = f"app link {number} ({link.text!r}, term{link.terminal} port {link.port})"
     return Verdict(verdict.passed, f"{where}: {verdict.message}", verdict.details)

@@ -11,103 +11,43 @@ import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-from lab.ansi import ANSI
-from lab.checks.verdict import Verdict
-from lab.engine.reader import Engine as Reader
-from lab.engine.reader import as_api, connect_api
+from lab.engine import EngineFactory
 from lab.errors import LabError, ShellError
-from lab.hoststate import CleanupReport, HostState, restore, store, take_snapshot
-from lab.lesson.model import AppLink, Lesson, Step
-from lab.lesson.needs import lesson_needs
+from lab.lesson.model import Lesson, Step
+from lab.lesson.needs import lesson_needs, sandboxed
 from lab.runner.answers import StepAnswerer
-from lab.runner.applinks import resolve_app_link
-from lab.runner.checkrun import run_check_in_session, run_check_process
+from lab.runner.checkrun import run_check_in_session
+from lab.runner.connection import EngineConnection
 from lab.runner.events import (
     CheckFinished,
     CheckResult,
     LessonFinished,
     LessonStarted,
     RunEvent,
-    SandboxNode,
     SandboxReady,
     StepFinished,
     StepOutput,
     StepResult,
     StepStarted,
 )
-from lab.runner.inferred import (
-    Engine,
-    InferredCheck,
-    expand_known,
-    explain_failure,
-    infer_checks,
-)
-from lab.runner.shim import LabShim
+from lab.runner.guard import HostGuard
+from lab.runner.inferred import InferredCheck, expand_known, explain_failure, infer_checks
+from lab.runner.judge import judge_step
+from lab.runner.options import CHECK_TIMEOUT, DEFAULT_TIMEOUT, RunOptions
+from lab.runner.placement import Placement
 from lab.runner.warmup import warm_up
-from lab.shell import CommandResult, ShellSession
-from lab.shell.capture import redact
-
-if TYPE_CHECKING:
-    from lab.sandbox import Node, Sandbox
-
-DEFAULT_TIMEOUT = 300.0
-"""Seconds a step may take when neither the step, the lesson nor the command line says."""
-CHECK_TIMEOUT = 60.0
-"""Seconds a check may take by default."""
-
-
-ShellFactory = Callable[[int, Path, dict[str, str]], ShellSession]
-"""(terminal, workspace, environment) -> a new, not yet started shell for that terminal."""
-
-
-def _default_engine() -> Any:
-    from lab.engine.sdk import connect  # the docker SDK: only when an engine is needed
-
-    return connect()
-
-
-def _local_shell(terminal: int, cwd: Path, env: dict[str, str]) -> ShellSession:
-    return ShellSession(cwd=cwd, env=env, name=f"term{terminal}")
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How to run a lesson."""
-
-    timeout: float | None = None
-    """Default step timeout (overrides the lesson's `lab.timeout`)."""
-    fail_fast: bool = False
-    """Stop at the first failing step; the rest are reported as skipped."""
-    strict_output: bool = False
-    """Drift from the expected output fails the step."""
-    keep_workspace: bool = False
-    """Leave the run's workspace directory in place."""
-    workspace: Path | None = None
-    """Use this directory instead of a fresh temporary one (never deleted)."""
-    infer: bool = True
-    """Add checks inferred from what steps run (the lesson and each step may turn them off)."""
-    cleanup: bool = True
-    """Afterwards, remove what the lesson created on the host (containers, images, volumes,
-    networks, files under /etc/docker); False (`--keep`) leaves it for `lab reset`."""
-    interactive: bool = False
-    """A learner's session (the TUI): it may span restarts, so the earliest host snapshot on
-    record is kept, and the workspace given in `workspace` is reused."""
-    sandbox: bool | None = None
-    """Run each terminal in its own throw-away Docker host (a sandbox node); None: as the
-    lesson's `lab: {sandbox: ...}` says."""
-    node_image: str | None = None
-    """The sandbox node image (None: LAB_NODE_IMAGE, else docker:dind)."""
+from lab.shell import ShellSession
 
 
 class LessonRunner:
     """Runs one lesson: a shell per terminal, each step in order, then its checks.
 
     Use `events()` for the whole lesson, or `start()`, `run_step()` and `finish()` to drive it
-    one step at a time (the pytest plugin does).
+    one step at a time (the pytest plugin does). engine: gives a docker client of the host's
+    engine (default: this machine's).
     """
 
     def __init__(
@@ -115,16 +55,14 @@ class LessonRunner:
         lesson: Lesson,
         options: RunOptions | None = None,
         *,
-        engine: Engine | None = None,
-        shells: ShellFactory | None = None,
+        engine: EngineFactory | None = None,
     ) -> None:
         self.lesson = lesson
         self.options = options or RunOptions()
-        self._engine_factory = engine or _default_engine
-        self._shell_factory = shells or _local_shell
-        self._engine: Any = None
-        self._before: HostState | None = None
-        self._shim: LabShim | None = None
+        self.engine = EngineConnection(engine)
+        """The host's engine (sandbox nodes run there)."""
+        self.placement: Placement | None = None
+        """Where the terminals run (this host or sandbox nodes), once start() has decided."""
         self._said: list[str] = []
         """Commands the steps ran and what they printed: which new objects are the lesson's."""
         self._secrets: list[str] = []
@@ -139,8 +77,6 @@ class LessonRunner:
         self._started = 0.0
         self._failed = False
         self._listeners: list[Callable[[RunEvent], None]] = []
-        self._sandbox: Sandbox | None = None
-        self._sandbox_up: asyncio.Future[None] | None = None
         self.sandbox_ready: SandboxReady | None = None
         """The sandbox's nodes, once they are up."""
         self.finished: LessonFinished | None = None
@@ -149,9 +85,7 @@ class LessonRunner:
     @property
     def sandboxed(self) -> bool:
         """Whether terminals run in sandbox nodes (the option, else the lesson's setting)."""
-        if self.options.sandbox is not None:
-            return self.options.sandbox
-        return self.lesson.front_matter.lab.sandbox
+        return sandboxed(self.lesson, self.options.sandbox)
 
     def add_listener(self, fn: Callable[[RunEvent], None]) -> Callable[[], None]:
         """Receive the events of run_step() (StepStarted, StepOutput, CheckFinished,
@@ -173,16 +107,14 @@ class LessonRunner:
         """Record the host (for lessons that use Docker) and create the workspace; shells
         start lazily, on their terminal's first step."""
         self._started = time.monotonic()
-        self._shim = LabShim()
         # In a sandbox, steps and checks only reach the nodes (their files, network and inner
         # engine); the host's engine objects and /etc/docker are not the lesson's to touch, and
         # the nodes are removed by their labels: no snapshot of the host is needed.
         needs = lesson_needs(self.lesson)
+        guard = None
         if needs.uses_docker and not self.sandboxed:
-            self._before = take_snapshot(
-                self._reader(),
-                keep_images=needs.removes_images,
-                keep_dir=store.images_dir(self.lesson.path),
+            guard = HostGuard.take(
+                self.lesson.path, self.engine.reader(), removes_images=needs.removes_images
             )
         if needs.uses_docker and self.options.infer and self.lesson.front_matter.lab.infer:
             warm_up()  # checks' imports and connection, while the first step runs
@@ -193,103 +125,47 @@ class LessonRunner:
             stem = re.sub(r"[^A-Za-z0-9_.-]", "-", self.lesson.path.stem)[:40]
             self.workspace = Path(tempfile.mkdtemp(prefix=f"lab-{stem}-"))
             self._own_workspace = True
-        if self._before is not None:
-            store.save(
-                self.lesson.path,
-                self._before,
-                self.workspace,
-                replace=not self.options.interactive,
-            )
+        if guard is not None:
+            guard.record(self.workspace, replace=not self.options.interactive)
+        self.placement = self._place(guard)
         return LessonStarted(self.lesson, self.workspace)
+
+    def _place(self, guard: HostGuard | None) -> Placement:
+        if not self.sandboxed:
+            from lab.runner.host import HostPlacement
+
+            return HostPlacement(self.lesson.path, self.workspace, self.engine, guard)
+        from lab.runner.sandboxed import NodePlacement  # the docker SDK: only for sandbox runs
+
+        return NodePlacement(self.lesson, engine=self.engine.factory, image=self.options.node_image)
+
+    def _placed(self) -> Placement:
+        if self.placement is None:
+            raise LabError(f"{self.lesson.path}: the run has not started", "call start() first")
+        return self.placement
 
     async def prepare(self) -> SandboxReady | None:
         """For a sandboxed lesson, start its nodes (once) and wait until every inner engine
         answers; emits SandboxReady. events() calls it before the first step, session() on
         demand. None when the lesson runs on this host."""
-        if not self.sandboxed:
-            return None
-        if self._sandbox_up is None:
-            from lab.sandbox import Sandbox  # the docker SDK: imported only for sandbox runs
-
-            self._sandbox = Sandbox(
-                self._engine_factory,
-                lesson=self.lesson.path,
-                nodes=self._node_count(),
-                image=self.options.node_image,
-            )
-            self._sandbox_up = asyncio.ensure_future(asyncio.to_thread(self._sandbox.up))
-        await asyncio.shield(self._sandbox_up)  # a cancelled caller leaves it to finish()
-        if self.sandbox_ready is None and self._sandbox is not None:
-            box = self._sandbox
-            self.sandbox_ready = SandboxReady(
-                self.lesson,
-                tuple(
-                    SandboxNode(n.terminal, n.hostname, n.address, n.container)
-                    for n in box.nodes.values()
-                ),
-                box.image,
-                box.mode.describe() if box.mode else "",
-                box.seconds,
-                tuple(box.leftovers.removed),
-            )
-            self._emit(self.sandbox_ready)
-        return self.sandbox_ready
-
-    def app_url(self, link: AppLink) -> str:
-        """Where this machine opens an app link of the lesson: its terminal's sandbox node
-        (once the nodes are up), else this host."""
-        nodes = (
-            {n.terminal: n.address for n in self._sandbox.nodes.values()} if self._sandbox else {}
-        )
-        return resolve_app_link(link, nodes)
-
-    def _node_count(self) -> int:
-        used = [s.terminal for s in self.lesson.steps]
-        used += [c.terminal for s in self.lesson.steps for c in s.checks if c.terminal]
-        return max([self.lesson.front_matter.terms, *used])
-
-    def _node(self, terminal: int) -> Node | None:
-        """The sandbox node of a terminal (None on this host)."""
-        return self._sandbox.nodes.get(terminal) if self._sandbox is not None else None
-
-    async def _sandbox_down(self) -> CleanupReport | None:
-        box = self._sandbox
-        if box is None:
-            return None
-        box.stop()
-        if self._sandbox_up is not None:
-            with contextlib.suppress(BaseException):
-                await self._sandbox_up  # stopped: ends at its next step
-        if not self.options.cleanup:  # `--keep`: marked, so that sweeps leave it
-            await asyncio.to_thread(box.keep)
-            return None
-        return await asyncio.to_thread(box.down)
+        ready = await self._placed().prepare()
+        if ready is not None and self.sandbox_ready is None:
+            self.sandbox_ready = ready
+            self._emit(ready)
+        return ready
 
     async def finish(self, *, interrupted: bool = False) -> LessonFinished:
-        """Stop every shell and background step, remove the workspace unless kept."""
+        """Stop every shell and background step, undo what the run made (unless kept), remove
+        the workspace unless kept."""
         shells = [*self._background, *self._sessions.values()]
         self._background.clear()
         self._sessions.clear()
-        # A shell idle at its prompt (nothing else running in it) cannot make anything more:
-        # on this host it closes while cleanup runs. Any other closes before cleanup looks.
-        later = [s for s in shells if s.idle] if not self.sandboxed else []
-        await asyncio.gather(*(s.close() for s in shells if s not in later))
-        closing = asyncio.gather(*(s.close() for s in later))
-        try:
-            cleanup = await self._sandbox_down()
-            if self._before is not None and self.options.cleanup:
-                cleanup = await asyncio.to_thread(
-                    restore, self.engine_or_raise, self._before, self._owned
-                )
-                if cleanup.ok:
-                    store.forget(self.lesson.path)
-        finally:
-            await closing
-        if self._shim is not None:
-            self._shim.close()
-            self._shim = None
-        keep = self.options.keep_workspace or not self.options.cleanup
-        if self._own_workspace and not keep:
+        cleanup = None
+        if self.placement is not None:
+            keep = not self.options.cleanup
+            cleanup = await self.placement.close(shells, keep=keep, owned=self._owned)
+        keep_workspace = self.options.keep_workspace or not self.options.cleanup
+        if self._own_workspace and not keep_workspace:
             shutil.rmtree(self.workspace, ignore_errors=True)
         self.finished = LessonFinished(
             self.lesson,
@@ -328,31 +204,6 @@ class LessonRunner:
         yield finished
 
     # ------------------------------------------------------------------ steps
-    def _env(self, terminal: int) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update(self.captures)
-        env["LAB_WORKSPACE"] = str(self.workspace)
-        env["LAB_TERMINAL"] = str(terminal)
-        env["LAB_LESSON"] = str(self.lesson.path)
-        if self._shim is not None:  # `lab assert ...` in steps and checks is this lab
-            env["PATH"] = self._shim.path_with_shim(env.get("PATH", ""))
-        return env
-
-    def _node_env(self, terminal: int, node: Node) -> dict[str, str]:
-        """The lesson's variables for a terminal in a sandbox node."""
-        env = dict(self.captures)
-        env["LAB_WORKSPACE"] = node.workdir
-        env["LAB_TERMINAL"] = str(terminal)
-        env["LAB_LESSON"] = str(self.lesson.path)
-        env["LAB_NODE"] = node.hostname
-        return env
-
-    def _new_shell(self, terminal: int) -> ShellSession:
-        node = self._node(terminal)
-        if node is None:
-            return self._shell_factory(terminal, self.workspace, self._env(terminal))
-        return node.shell(f"term{terminal}", self._node_env(terminal, node))
-
     def _timeout(self, step: Step) -> float:
         if step.timeout is not None:
             return step.timeout
@@ -365,7 +216,7 @@ class LessonRunner:
         await self.prepare()
         session = self._sessions.get(terminal)
         if session is None:
-            session = self._new_shell(terminal)
+            session = self._placed().shell(terminal, self.captures)
             self._sessions[terminal] = session
             await session.start()
         elif not session.alive:
@@ -414,7 +265,7 @@ class LessonRunner:
     async def _run_background(self, step: Step) -> StepResult:
         started = time.monotonic()
         await self.prepare()
-        session = self._new_shell(step.terminal)
+        session = self._placed().shell(step.terminal, self.captures)
         await session.start()
         self._background.append(session)
         session.send_text(step.command.rstrip("\n").replace("\n", "\r") + "\r")
@@ -426,7 +277,7 @@ class LessonRunner:
 
     async def _run_foreground(self, step: Step) -> StepResult:
         session = await self.session(step.terminal)
-        self._step_cwd[step.index] = self._shell_cwd(step.terminal)
+        self._step_cwd[step.index] = self._placed().cwd(step.terminal, session)
         answerer = StepAnswerer(step)
         secrets = self._secrets + [a.text for a in step.answers if a.secret]
 
@@ -443,70 +294,15 @@ class LessonRunner:
         for secret in answerer.secrets:  # never shown again, in any later step or check
             if secret not in self._secrets:
                 self._secrets.append(secret)
-        return self._judge(step, outcome, answerer.secrets + secrets)
-
-    def _judge(self, step: Step, out: CommandResult, secrets: list[str]) -> StepResult:
-        output = redact(out.output, secrets)
-        base = StepResult("passed", out.exit_status, output, out.duration)
-        if out.outcome == "timeout":
-            return replace(
-                base, status="timeout", message=f"timed out after {self._timeout(step):g} s"
-            )
-        if out.outcome == "unanswered_prompt":
-            prompt = (out.prompt or "").strip()
-            give = (
-                "this prompt hides what is typed: give the reply with secret=..."
-                if out.prompt_hidden
-                else "give the reply with answer=..."
-            )
-            return replace(
-                base,
-                status="failed",
-                message=f"waiting for input at prompt {prompt!r}; {give} in the step's info "
-                "string (or in the lesson's overlay)",
-            )
-        if out.outcome == "integration_lost":
-            return replace(
-                base,
-                status="error",
-                message="lost track of the shell (did the step start another shell or ssh?)",
-            )
-        note = ""
-        if out.outcome == "shell_exited":
-            note = "the step ended its shell; a fresh one is started for the next step"
-        if step.expect_exit is not None and out.exit_status != step.expect_exit:
-            want = step.expect_exit
-            message = f"exited with status {out.exit_status} (expected {want})"
-            return replace(base, status="failed", message="; ".join(filter(None, [message, note])))
-        captures, missing = self._capture(step, output)
-        if missing:
-            return replace(
-                base,
-                status="failed",
-                message=f"capture {missing} found no match in the output",
-                captures=captures,
-            )
-        diff = None
-        if step.expected_output:
-            from lab.runner.drift import drift  # difflib and its patterns: first use only
-
-            diff = drift(step.expected_output.text, output)
-        if diff and self.options.strict_output:
-            return replace(
-                base, status="failed", message="output drifted from the expected output", drift=diff
-            )
-        return replace(base, message=note, drift=diff, captures=captures)
-
-    def _capture(self, step: Step, output: str) -> tuple[dict[str, str], str | None]:
-        found: dict[str, str] = {}
-        plain = ANSI.sub("", output)
-        for cap in step.captures:
-            match = re.search(cap.pattern, plain, re.MULTILINE)
-            if match is None:
-                return found, cap.name
-            found[cap.name] = match.group(1) if match.groups() else match.group(0)
-        self.captures.update(found)
-        return found, None
+        result, captured = judge_step(
+            step,
+            outcome,
+            timeout=self._timeout(step),
+            secrets=answerer.secrets + secrets,
+            strict_output=self.options.strict_output,
+        )
+        self.captures.update(captured)
+        return result
 
     async def _share_captures(self) -> None:
         """Make captured values visible as variables in every live terminal."""
@@ -517,59 +313,15 @@ class LessonRunner:
             if session.alive:
                 await session.run(f"export {exports}", timeout=10)
 
-    # ------------------------------------------------------------------ inferred checks
-    def engine(self) -> Any:
-        """The Docker client for checks, connected on first use (EnvironmentNotReady if none)."""
-        if self._engine is None:
-            self._engine = self._engine_factory()
-        return self._engine
-
-    def _reader(self) -> Reader:
-        """What the host snapshot reads the engine with: without the docker SDK (quick to
-        start) unless a client was given to this runner."""
-        if self._engine_factory is _default_engine and self._engine is None:
-            return connect_api()
-        return as_api(self.engine())
-
-    def engine_or_raise(self) -> Any:
-        """A client that answers now (reconnects: the engine may have restarted mid-run)."""
-        self._engine = None
-        client = self.engine()
-        client.ping()
-        return client
-
+    # ------------------------------------------------------------------ checks
     def _infers(self, step: Step) -> bool:
         return self.options.infer and self.lesson.front_matter.lab.infer and step.infer
 
-    def _shell_cwd(self, terminal: int) -> Path:
-        session = self._sessions.get(terminal)
-        node = self._node(terminal)
-        if node is not None:
-            inside = node.cwd_of(session.pid) if session and session.pid else None
-            return inside or node.path(node.workdir)
-        if session is not None and session.pid is not None:
-            with contextlib.suppress(OSError):
-                return Path(os.readlink(f"/proc/{session.pid}/cwd"))
-        return self.workspace
-
     async def _verify(self, step: Step, check: InferredCheck) -> CheckResult:
         started = time.monotonic()
-        node = self._node(step.terminal)
-        try:
-            if node is None:
-                verdict = await asyncio.to_thread(check.verify)
-            else:  # with the node's network: 127.0.0.1 is the node's
-                verdict = await asyncio.to_thread(node.call, check.verify)
-        except LabError as exc:
-            verdict = Verdict(False, exc.message, f"hint: {exc.hint}" if exc.hint else "")
-        if node is not None:  # node paths as the learner knows them: node1:/root/data
-            verdict = replace(
-                verdict,
-                message=verdict.message.replace(str(node.root), f"{node.hostname}:"),
-                details=verdict.details.replace(str(node.root), f"{node.hostname}:"),
-            )
+        verdict = await self._placed().verify(step.terminal, check)
         detail = "\n".join(filter(None, [verdict.message, verdict.details]))
-        result = CheckResult(
+        return CheckResult(
             label=check.label,
             passed=verdict.passed,
             output=detail,
@@ -577,16 +329,19 @@ class LessonRunner:
             inferred=True,
             message="" if verdict.passed else verdict.message,
         )
-        return result
 
     async def _run_inferred(self, step: Step, result: StepResult) -> list[CheckResult]:
         if not self._infers(step) or step.background or step.expect_exit != 0:
             return []  # a step meant to fail does not leave what its commands would make
+        scope = self._placed().scope(step.terminal, self.captures)
         found = infer_checks(
             step.command,
             result.output,
             cwd=self._step_cwd.get(step.index, self.workspace),
-            **self._where(step.terminal),
+            engine=scope.engine,
+            variables=scope.variables,
+            locate=scope.locate,
+            home=scope.home,
         )
         results = await asyncio.gather(*(self._verify(step, check) for check in found))
         for res in results:  # verified side by side, reported in order
@@ -596,34 +351,13 @@ class LessonRunner:
     async def _explain(self, step: Step) -> list[CheckResult]:
         """Inferred checks that say why a failed step failed (only the ones that fail)."""
         results = []
-        where = self._where(step.terminal)
-        for check in explain_failure(
-            step.command, where["variables"], where["locate"], where["home"]
-        ):
+        scope = self._placed().scope(step.terminal, self.captures)
+        for check in explain_failure(step.command, scope.variables, scope.locate, scope.home):
             res = await self._verify(step, check)
             if not res.passed:
                 self._emit(CheckFinished(self.lesson, step, res))
                 results.append(res)
         return results
-
-    def _where(self, terminal: int) -> dict[str, Any]:
-        """What inferred checks of a terminal's steps talk to: its engine, its variables, its
-        files (a sandbox node's through /proc) and its home directory."""
-        node = self._node(terminal)
-        if node is None:
-            return {
-                "engine": self.engine,
-                "variables": {**os.environ, **self.captures},
-                "locate": Path,
-                "home": None,
-            }
-        env = node.base_env()
-        return {
-            "engine": node.engine,
-            "variables": {**env, **self._node_env(terminal, node)},
-            "locate": node.path,
-            "home": env["HOME"],
-        }
 
     async def _run_checks(self, step: Step, result: StepResult) -> list[CheckResult]:
         if result.captures:
@@ -632,26 +366,12 @@ class LessonRunner:
         secrets = self._secrets
         for check in step.checks:
             timeout = check.timeout or CHECK_TIMEOUT
-            if check.terminal is not None:
+            if check.terminal is not None:  # in that terminal's shell
                 session = await self.session(check.terminal)
                 res = await run_check_in_session(check, session, timeout=timeout, secrets=secrets)
-            elif (node := self._node(step.terminal)) is not None:  # inside the step's node
-                res = await run_check_process(
-                    check,
-                    cwd=Path("/"),
-                    env={**node.base_env(), **self._node_env(step.terminal, node)},
-                    timeout=timeout,
-                    secrets=secrets,
-                    prefix=node.exec_prefix(),
-                )
-            else:
-                terminal = step.terminal
-                res = await run_check_process(
-                    check,
-                    cwd=self.workspace,
-                    env=self._env(terminal),
-                    timeout=timeout,
-                    secrets=secrets,
+            else:  # a shell of its own, where the step's terminal is
+                res = await self._placed().run_check(
+                    check, step.terminal, self.captures, timeout=timeout, secrets=secrets
                 )
             results.append(res)
             self._emit(CheckFinished(self.lesson, step, res))

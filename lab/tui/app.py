@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from lab.errors import LessonError
-from lab.learner.session import Engine, LearnerSession, ShellFactory
+from lab.learner.session import LearnerSession
 from lab.lesson.load import load_lesson
 from lab.lesson.model import Lesson
 from lab.tui.screens.lesson import LessonScreen
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 class LabApp(App[None]):
     """One lesson (`lesson`), or the course picker over `course` (default: the bundled
-    lessons). `shells` and `engine` replace the local bash and Docker engine (sandboxes)."""
+    lessons)."""
 
     TITLE = "lab"
     ENABLE_COMMAND_PALETTE = False  # ctrl+p belongs to the shell (previous command)
@@ -35,14 +35,10 @@ class LabApp(App[None]):
         *,
         lesson: Lesson | None = None,
         course: list[Path] | None = None,
-        shells: ShellFactory | None = None,
-        engine: Engine | None = None,
     ) -> None:
         super().__init__()
         self.lesson = lesson
         self.course = course
-        self.shells = shells
-        self.engine = engine
         self.opened: list[Lesson] = []
         """Lessons opened in this run (for the parting message)."""
 
@@ -55,7 +51,7 @@ class LabApp(App[None]):
 
     def _lesson_screen(self, lesson: Lesson, *, from_picker: bool) -> LessonScreen:
         self.opened.append(lesson)
-        learner = LearnerSession(lesson, shells=self.shells, engine=self.engine)
+        learner = LearnerSession(lesson)
         return LessonScreen(learner, from_picker=from_picker)
 
     def on_picker_screen_open(self, message: PickerScreen.Open) -> None:
@@ -69,15 +65,9 @@ class LabApp(App[None]):
         self.push_screen(self._lesson_screen(lesson, from_picker=True))
 
 
-def run_app(
-    *,
-    lesson: Lesson | None = None,
-    course: list[Path] | None = None,
-    shells: ShellFactory | None = None,
-    engine: Engine | None = None,
-) -> int:
+def run_app(*, lesson: Lesson | None = None, course: list[Path] | None = None) -> int:
     """Run the TUI in this terminal; returns the exit status."""
-    app = LabApp(lesson=lesson, course=course, shells=shells, engine=engine)
+    app = LabApp(lesson=lesson, course=course)
     app.run()
     for note in parting_notes(app.opened):
         sys.stdout.write(note + "\n")

@@ -177,6 +177,6 @@ def test_terms_beyond_six_or_negative_is_an_error() -> None:
 
     for value in ("7", "-1"):
         lesson = parse_text(f"---\nterms: {value}\n---\ntext\n", "t.md")
-        assert [str(d).split("\n")[0] for d in lesson.errors] == [
+        assert [str(d).split("\n")[0] for d in lesson.diagnostics if d.severity == "error"] == [
             f"t.md:2: error: terms must be a whole number from 0 to 6, not '{value}'"
         ]

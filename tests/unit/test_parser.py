@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lab.lesson.load import lint_file
+from lab.lesson.model import Diagnostic, Lesson
 from lab.lesson.parser import parse_text, read_lesson
 from tests.conftest import fixture
 
@@ -15,6 +16,11 @@ def errors(name: str) -> list[str]:
 def warnings(name: str) -> list[str]:
     _, diags = lint_file(fixture(name))
     return [f"{d.line}: {d.message}" for d in diags if d.severity == "warning"]
+
+
+def diagnosed(lesson: Lesson, severity: str) -> list[Diagnostic]:
+    """What parsing found in a lesson, of one severity."""
+    return [d for d in lesson.diagnostics if d.severity == severity]
 
 
 def test_seed_lesson_has_seven_steps_on_terminal_one() -> None:
@@ -256,7 +262,7 @@ def test_a_closed_fence_inside_a_blockquote_is_closed() -> None:
 
 def test_an_unclosed_fence_inside_a_blockquote_is_still_reported() -> None:
     lesson = parse_text("> ```\n> echo hi\n\nafter\n", "q.md")
-    assert [(d.line, d.message) for d in lesson.errors] == [
+    assert [(d.line, d.message) for d in diagnosed(lesson, "error")] == [
         (1, "code fence opened here with ``` is never closed")
     ]
 
@@ -273,7 +279,7 @@ def test_a_quiz_inside_a_list_item_is_a_quiz() -> None:
 
 def test_a_quiz_in_a_list_item_without_choices_in_that_item_says_so() -> None:
     lesson = parse_text("1. {:.quiz}\n   Which port?\n\n- ( ) 80\n", "q.md")
-    assert [(d.line, d.message) for d in lesson.errors] == [(1, "quiz has no choices")]
+    assert [(d.line, d.message) for d in diagnosed(lesson, "error")] == [(1, "quiz has no choices")]
 
 
 def test_extra_words_after_the_terminal_are_a_warning() -> None:
@@ -285,8 +291,8 @@ def test_extra_words_after_the_terminal_are_a_warning() -> None:
 
 def test_a_bare_word_close_to_a_flag_says_which() -> None:
     lesson = parse_text("```.term1 backgroud name=x\nsleep 1\n```\n", "b.md")
-    assert lesson.errors == ()
-    (warning,) = lesson.warnings
+    assert diagnosed(lesson, "error") == []
+    (warning,) = diagnosed(lesson, "warning")
     assert warning.message == "'backgroud' is not an option: ignored (did you mean 'background'?)"
     assert lesson.steps[0].name == "x" and not lesson.steps[0].background
 

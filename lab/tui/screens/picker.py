@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from lab.learner import progress
 from lab.lesson.course import CourseEntry, bundled_lessons_dir, course
+from lab.lesson.needs import terminal_count
 from lab.tui.widgets.header import LabHeader
 
 
@@ -139,8 +140,8 @@ class PickerScreen(Screen[None]):
         parts = [_count(len(lesson.steps), "step")]
         if lesson.quizzes:
             parts.append(_count(len(lesson.quizzes), "quiz", "quizzes"))
-        if lesson.front_matter.terms > 1:
-            parts.append(_count(lesson.front_matter.terms, "terminal"))
+        if (terminals := terminal_count(lesson)) > 1:
+            parts.append(_count(terminals, "terminal"))
         lines = [
             Content.from_markup("[b]$t[/]", t=lesson.title),
             Content.from_markup("[dim]$p · $w[/]", p=entry.path.name, w=" · ".join(parts)),

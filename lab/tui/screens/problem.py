@@ -15,6 +15,7 @@ from textual.widgets import Button, Static
 from lab.errors import LabError
 from lab.hoststate.doctor import diagnose
 from lab.learner.session import LearnerSession
+from lab.lesson.needs import sandboxed
 
 MARKS = {"ok": "[$success]✓[/]", "warn": "[$warning]![/]", "fail": "[$error]✗[/]"}
 
@@ -28,8 +29,7 @@ def engine_advice(learner: LearnerSession, error: LabError) -> Content:
         lines.append(Content.from_markup("[dim]hint:[/] $h", h=error.hint))
     if learner.engine is None:
         lines.append(Content.from_markup("\n[b]lab doctor[/] says:"))
-        sandboxed = [lesson.front_matter.lab.sandbox]
-        for finding in diagnose([lesson], sandboxed=sandboxed).findings:
+        for finding in diagnose([lesson], sandboxed=[sandboxed(lesson)]).findings:
             lines.append(Content.from_markup(f"{MARKS[finding.level]} $m", m=finding.message))
             if finding.hint and finding.level != "ok":
                 lines.append(Content.from_markup("    [dim]hint:[/] $h", h=finding.hint))

@@ -1,0 +1,40 @@
+"""How to run a lesson: the options of a run, and the timeouts when nothing says."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_TIMEOUT = 300.0
+"""Seconds a step may take when neither the step, the lesson nor the command line says."""
+CHECK_TIMEOUT = 60.0
+"""Seconds a check may take by default."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run a lesson."""
+
+    timeout: float | None = None
+    """Default step timeout (overrides the lesson's `lab.timeout`)."""
+    fail_fast: bool = False
+    """Stop at the first failing step; the rest are reported as skipped."""
+    strict_output: bool = False
+    """Drift from the expected output fails the step."""
+    keep_workspace: bool = False
+    """Leave the run's workspace directory in place."""
+    workspace: Path | None = None
+    """Use this directory instead of a fresh temporary one (never deleted)."""
+    infer: bool = True
+    """Add checks inferred from what steps run (the lesson and each step may turn them off)."""
+    cleanup: bool = True
+    """Afterwards, remove what the lesson created on the host (containers, images, volumes,
+    networks, files under /etc/docker); False (`--keep`) leaves it for `lab reset`."""
+    interactive: bool = False
+    """A learner's session (the TUI): it may span restarts, so the earliest host snapshot on
+    record is kept, and the workspace given in `workspace` is reused."""
+    sandbox: bool | None = None
+    """Run each terminal in its own throw-away Docker host (a sandbox node); None: as the
+    lesson's `lab: {sandbox: ...}` says."""
+    node_image: str | None = None
+    """The sandbox node image (None: LAB_NODE_IMAGE, else docker:dind)."""
