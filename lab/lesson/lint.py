@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from lab.lesson.hazards import FIX, lesson_hazards
 from lab.lesson.model import Diagnostic, Lesson
+from lab.lesson.needs import sandboxed
 
 _VAR = r"\$(?:\{%s\}|%s\b)"
 
@@ -104,7 +105,7 @@ def _duplicate_names(lesson: Lesson) -> Iterator[Diagnostic]:
 def _hazards(lesson: Lesson) -> Iterator[Diagnostic]:
     """Commands that would act beyond the lesson's own objects on a learner's engine (a
     sandboxed lesson runs them on a throw-away engine: nothing to say)."""
-    if lesson.front_matter.lab.sandbox:
+    if sandboxed(lesson):
         return
     for hazard in lesson_hazards(lesson):
         yield Diagnostic(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 
 from lab.checks.verdict import Verdict
@@ -15,7 +15,7 @@ from lab.hoststate.restore import Owned
 from lab.lesson.model import Check
 from lab.runner.checkrun import run_check_process
 from lab.runner.connection import EngineConnection
-from lab.runner.events import CheckResult, SandboxReady
+from lab.runner.events import CheckResult, SandboxReady, StepResult
 from lab.runner.guard import HostGuard
 from lab.runner.inferred import InferredCheck
 from lab.runner.placement import CheckScope, checked, lesson_variables
@@ -58,6 +58,10 @@ class HostPlacement:
         return ShellSession(
             cwd=self.workspace, env=self.env(terminal, captures), name=f"term{terminal}"
         )
+
+    async def run_step(self, terminal: int, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
+        """As it is."""
+        return await run()
 
     def cwd(self, terminal: int, session: ShellSession | None) -> Path:
         """The shell's directory, else the workspace."""

@@ -3,7 +3,7 @@ asks it — shells, checks, what inferred checks talk to, cleanup."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -14,7 +14,7 @@ from lab.engine.cleanup import CleanupReport
 from lab.errors import LabError
 from lab.hoststate.restore import Owned
 from lab.lesson.model import Check
-from lab.runner.events import CheckResult, SandboxReady
+from lab.runner.events import CheckResult, SandboxReady, StepResult
 from lab.runner.inferred import InferredCheck, Locate
 from lab.shell import ShellSession
 
@@ -44,6 +44,11 @@ class Placement(Protocol):
 
     def shell(self, terminal: int, captures: Mapping[str, str]) -> ShellSession:
         """A new, not yet started shell for a terminal."""
+        ...
+
+    async def run_step(self, terminal: int, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
+        """Run a step in a terminal's shell: run() sends it and judges it; what the machine
+        needs around a step (before it, after it) happens here."""
         ...
 
     def cwd(self, terminal: int, session: ShellSession | None) -> Path:

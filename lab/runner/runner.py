@@ -34,6 +34,7 @@ from lab.runner.events import (
     StepStarted,
 )
 from lab.runner.guard import HostGuard
+from lab.runner.host import HostPlacement
 from lab.runner.inferred import InferredCheck, expand_known, explain_failure, infer_checks
 from lab.runner.judge import judge_step
 from lab.runner.options import CHECK_TIMEOUT, DEFAULT_TIMEOUT, RunOptions
@@ -132,8 +133,6 @@ class LessonRunner:
 
     def _place(self, guard: HostGuard | None) -> Placement:
         if not self.sandboxed:
-            from lab.runner.host import HostPlacement
-
             return HostPlacement(self.lesson.path, self.workspace, self.engine, guard)
         from lab.runner.sandboxed import NodePlacement  # the docker SDK: only for sandbox runs
 
@@ -284,25 +283,28 @@ class LessonRunner:
         def on_output(text: str) -> None:
             self._emit(StepOutput(self.lesson, step, text))
 
-        outcome = await session.run(
-            step.command,
-            timeout=self._timeout(step),
-            answerer=answerer,
-            secrets=secrets,
-            on_output=on_output,
-        )
-        for secret in answerer.secrets:  # never shown again, in any later step or check
-            if secret not in self._secrets:
-                self._secrets.append(secret)
-        result, captured = judge_step(
-            step,
-            outcome,
-            timeout=self._timeout(step),
-            secrets=answerer.secrets + secrets,
-            strict_output=self.options.strict_output,
-        )
-        self.captures.update(captured)
-        return result
+        async def run() -> StepResult:
+            outcome = await session.run(
+                step.command,
+                timeout=self._timeout(step),
+                answerer=answerer,
+                secrets=secrets,
+                on_output=on_output,
+            )
+            for secret in answerer.secrets:  # never shown again, in any later step or check
+                if secret not in self._secrets:
+                    self._secrets.append(secret)
+            result, captured = judge_step(
+                step,
+                outcome,
+                timeout=self._timeout(step),
+                secrets=answerer.secrets + secrets,
+                strict_output=self.options.strict_output,
+            )
+            self.captures.update(captured)
+            return result
+
+        return await self._placed().run_step(step.terminal, run)
 
     async def _share_captures(self) -> None:
         """Make captured values visible as variables in every live terminal."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from lab.hoststate.restore import Owned
 from lab.lesson.model import Check, Lesson
 from lab.lesson.needs import terminal_count
 from lab.runner.checkrun import run_check_process
-from lab.runner.events import CheckResult, SandboxNode, SandboxReady
+from lab.runner.events import CheckResult, SandboxNode, SandboxReady, StepResult
 from lab.runner.inferred import InferredCheck
 from lab.runner.placement import CheckScope, checked, lesson_variables
 from lab.sandbox import Node, Sandbox
@@ -72,6 +72,10 @@ class NodePlacement:
     def shell(self, terminal: int, captures: Mapping[str, str]) -> ShellSession:
         """A bash inside the terminal's node, in its WORKDIR."""
         return self.node(terminal).shell(f"term{terminal}", self.env(terminal, captures))
+
+    async def run_step(self, terminal: int, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
+        """As it is (the node's shell runs it)."""
+        return await run()
 
     def cwd(self, terminal: int, session: ShellSession | None) -> Path:
         """The shell's directory inside the node, else the node's WORKDIR (as host paths)."""
