@@ -12,7 +12,7 @@ from pathlib import Path
 from lab.checks.verdict import Verdict
 from lab.engine.cleanup import CleanupReport
 from lab.hoststate.restore import Owned
-from lab.lesson.model import Check
+from lab.lesson.model import Check, Step
 from lab.runner.checkrun import run_check_process
 from lab.runner.connection import EngineConnection
 from lab.runner.events import CheckResult, SandboxReady, StepResult
@@ -59,7 +59,7 @@ class HostPlacement:
             cwd=self.workspace, env=self.env(terminal, captures), name=f"term{terminal}"
         )
 
-    async def run_step(self, terminal: int, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
+    async def run_step(self, step: Step, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
         """As it is."""
         return await run()
 

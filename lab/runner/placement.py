@@ -13,7 +13,7 @@ from lab.engine import EngineFactory
 from lab.engine.cleanup import CleanupReport
 from lab.errors import LabError
 from lab.hoststate.restore import Owned
-from lab.lesson.model import Check
+from lab.lesson.model import Check, Step
 from lab.runner.events import CheckResult, SandboxReady, StepResult
 from lab.runner.inferred import InferredCheck, Locate
 from lab.shell import ShellSession
@@ -46,8 +46,8 @@ class Placement(Protocol):
         """A new, not yet started shell for a terminal."""
         ...
 
-    async def run_step(self, terminal: int, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
-        """Run a step in a terminal's shell: run() sends it and judges it; what the machine
+    async def run_step(self, step: Step, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
+        """Run a step in its terminal's shell: run() sends it and judges it; what the machine
         needs around a step (before it, after it) happens here."""
         ...
 

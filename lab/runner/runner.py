@@ -304,7 +304,7 @@ class LessonRunner:
             self.captures.update(captured)
             return result
 
-        return await self._placed().run_step(step.terminal, run)
+        return await self._placed().run_step(step, run)
 
     async def _share_captures(self) -> None:
         """Make captured values visible as variables in every live terminal."""

@@ -14,7 +14,7 @@ from lab.engine import EngineFactory
 from lab.engine.cleanup import CleanupReport
 from lab.errors import LabError
 from lab.hoststate.restore import Owned
-from lab.lesson.model import Check, Lesson
+from lab.lesson.model import Check, Lesson, Step
 from lab.lesson.needs import terminal_count
 from lab.runner.checkrun import run_check_process
 from lab.runner.events import CheckResult, SandboxNode, SandboxReady, StepResult
@@ -73,7 +73,7 @@ class NodePlacement:
         """A bash inside the terminal's node, in its WORKDIR."""
         return self.node(terminal).shell(f"term{terminal}", self.env(terminal, captures))
 
-    async def run_step(self, terminal: int, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
+    async def run_step(self, step: Step, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
         """As it is (the node's shell runs it)."""
         return await run()
 
