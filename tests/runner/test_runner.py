@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,6 @@ from lab.runner import (
     StepOutput,
     StepStarted,
 )
-from lab.shell import ShellSession
 from tests.conftest import fixture
 from tests.waiting import runs_a_command, wait_until
 
@@ -224,13 +222,7 @@ async def test_two_terminals_are_separate_shells() -> None:
 
 async def test_cancel_mid_step_cleans_up() -> None:
     lesson = parse_text("```.term1\nsleep 1000\n```\n", "x.md")
-    shells: list[ShellSession] = []
-
-    def shell(terminal: int, cwd: Path, env: dict[str, str]) -> ShellSession:
-        shells.append(ShellSession(cwd=cwd, env=env, name=f"term{terminal}"))
-        return shells[-1]
-
-    runner = LessonRunner(lesson, shells=shell)
+    runner = LessonRunner(lesson)
     seen: list[object] = []
 
     async def consume() -> None:
@@ -240,7 +232,9 @@ async def test_cancel_mid_step_cleans_up() -> None:
     task = asyncio.create_task(consume())
     await wait_until(lambda: any(isinstance(e, StepStarted) for e in seen), 30, "the step")
     await wait_until(
-        lambda: any(runs_a_command(s, "sleep") for s in shells), 10, "sleep 1000 to start"
+        lambda: any(runs_a_command(s, "sleep") for s in runner._sessions.values()),
+        10,
+        "sleep 1000 to start",
     )
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
