@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from markdown_it.token import Token
 
 from lab.lesson.model import Lesson, Quiz, Step
-from lab.lesson.parser import APP_LINK, ATTR, HINT, QUIZ_MARK, _markdown
+from lab.lesson.parser import APP_LINK, ATTR, _markdown
+from lab.lesson.quizparse import HINT, QUIZ_MARK
 
 QUIZ_BODIES = frozenset({"bullet_list_open", "ordered_list_open", "blockquote_open"})
 """Blocks that hold a quiz's choices (lists) or model answer (a quote)."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -13,20 +12,16 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from lab.errors import LessonError
 from lab.lesson import liquid
+from lab.lesson.building import Builder, inline_text, line_of
 from lab.lesson.frontmatter import parse_front_matter
 from lab.lesson.liquid import LiquidMark
 from lab.lesson.model import (
     AppLink,
     Check,
-    Diagnostic,
     DisplayBlock,
     ExpectedOutput,
-    FrontMatter,
     Heading,
     Lesson,
-    Quiz,
-    QuizChoice,
-    Severity,
     Step,
 )
 from lab.lesson.options import (
@@ -35,62 +30,17 @@ from lab.lesson.options import (
     parse_step_options,
     split_words,
 )
+from lab.lesson.quizparse import QUIZ_MARK, read_hint, read_quiz
 
 TERM_INFO = re.compile(r"^\.term(\S*)$")
 OUTPUT_INFOS = frozenset({"", "text", "console", "output", "plaintext", "shell-session"})
 """Info strings of a fence that, right after a step, is that step's expected output."""
-QUIZ_MARK = "{:.quiz}"
-ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
-"""A Markdown backslash escape of an ASCII punctuation character."""
-IAL_LINE = re.compile(r"^\{:[^}]*\}$")
-"""A line that is only a kramdown attribute list, such as a second `{:.quiz}`."""
-CHOICE = re.compile(r"^(\[[ xX]\]|\([ xX]\))\s*(.*)$", re.DOTALL)
-HINT = re.compile(r"^\s*(?:\*\*|__)?hint(?:\*\*|__)?\s*:\s*(?:\*\*|__)?\s*", re.IGNORECASE)
 APP_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<href>[^)]*)\)(?P<attrs>(?:\{:[^}]*\})+)")
 ATTR = re.compile(r'data-(term|port)\s*=\s*"([^"]*)"')
 
 
 def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark").use(front_matter_plugin)
-
-
-@dataclass
-class _Builder:
-    """Mutable state while walking the token stream."""
-
-    path: str
-    lines: list[str]
-    front_matter: FrontMatter = field(default_factory=FrontMatter)
-    steps: list[Step] = field(default_factory=list)
-    display: list[DisplayBlock] = field(default_factory=list)
-    quizzes: list[Quiz] = field(default_factory=list)
-    links: list[AppLink] = field(default_factory=list)
-    headings: list[Heading] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    section: list[Heading] = field(default_factory=list)
-    awaiting_output: bool = False
-    """True right after a step, until a heading or another fence."""
-    pending_hints: list[str] = field(default_factory=list)
-    """Hints seen before the first step: they go to the first step."""
-    stray_closers: set[int] = field(default_factory=set)
-    """Lines of closing fences indented out of their list item, reported with the fence they
-    were meant to close."""
-    verified: list[tuple[int, int]] = field(default_factory=list)
-    """First and last file line of each fence lab runs or compares (steps, checks, expected
-    output): Liquid left in them is reported."""
-
-    def report(self, line: int, severity: Severity, message: str, hint: str | None) -> None:
-        self.diagnostics.append(Diagnostic(self.path, line, severity, message, hint))
-
-    def section_path(self) -> tuple[str, ...]:
-        return tuple(h.title for h in self.section)
-
-    def update_last_step(self, **changes: object) -> None:
-        self.steps[-1] = replace(self.steps[-1], **changes)  # type: ignore[arg-type]
-
-
-def _line(token: Token) -> int:
-    return (token.map[0] + 1) if token.map else 1
 
 
 CONTAINER_PREFIX = re.compile(r"^(?:[ \t]*>)*")
@@ -116,8 +66,8 @@ def _unclosed(token: Token, lines: list[str]) -> tuple[str, str, int | None]:
     end = token.map[1] if token.map else len(lines)
     after = CONTAINER_PREFIX.sub("", lines[end]) if end < len(lines) else ""
     if after.strip() == token.markup and len(after) - len(after.lstrip()) < len(
-        lines[_line(token) - 1]
-    ) - len(lines[_line(token) - 1].lstrip()):
+        lines[line_of(token) - 1]
+    ) - len(lines[line_of(token) - 1].lstrip()):
         return (
             f"code fence opened here with {token.markup} is never closed: the "
             f"{token.markup} on line {end + 1} is indented less than the opening fence, so it "
@@ -132,21 +82,8 @@ def _unclosed(token: Token, lines: list[str]) -> tuple[str, str, int | None]:
     )
 
 
-def _inline_text(token: Token) -> str:
-    """Plain text of an inline token (code spans and emphasis flattened)."""
-    if not token.children:
-        return token.content
-    parts = []
-    for child in token.children:
-        if child.type in ("text", "code_inline"):
-            parts.append(child.content)
-        elif child.type in ("softbreak", "hardbreak"):
-            parts.append(" ")
-    return "".join(parts).strip()
-
-
-def _step(b: _Builder, token: Token, term_text: str, words: list[str]) -> None:
-    line = _line(token)
+def _step(b: Builder, token: Token, term_text: str, words: list[str]) -> None:
+    line = line_of(token)
     if not term_text.isdigit() or not 1 <= int(term_text) <= 6:
         b.report(
             line,
@@ -177,8 +114,8 @@ def _step(b: _Builder, token: Token, term_text: str, words: list[str]) -> None:
     b.awaiting_output = True
 
 
-def _check(b: _Builder, token: Token, words: list[str]) -> None:
-    line = _line(token)
+def _check(b: Builder, token: Token, words: list[str]) -> None:
+    line = line_of(token)
     opts, problems = parse_check_options(words)
     for p in problems:
         b.report(line, "error" if p.severity == "error" else "warning", p.message, p.hint)
@@ -200,13 +137,13 @@ def _check(b: _Builder, token: Token, words: list[str]) -> None:
     b.update_last_step(checks=(*b.steps[-1].checks, check))
 
 
-def _mark_verified(b: _Builder, token: Token) -> None:
+def _mark_verified(b: Builder, token: Token) -> None:
     if token.map:
         b.verified.append((token.map[0] + 1, token.map[1]))
 
 
-def _fence(b: _Builder, token: Token) -> None:
-    line = _line(token)
+def _fence(b: Builder, token: Token) -> None:
+    line = line_of(token)
     if not _is_closed(token, b.lines) and line not in b.stray_closers:
         message, hint, stray = _unclosed(token, b.lines)
         b.report(line, "error", message, hint)
@@ -237,9 +174,9 @@ def _fence(b: _Builder, token: Token) -> None:
     b.awaiting_output = False
 
 
-def _heading(b: _Builder, token: Token, inline: Token) -> None:
+def _heading(b: Builder, token: Token, inline: Token) -> None:
     level = int(token.tag[1:])
-    heading = Heading(level=level, title=_inline_text(inline), line=_line(token))
+    heading = Heading(level=level, title=inline_text(inline), line=line_of(token))
     b.headings.append(heading)
     while b.section and b.section[-1].level >= level:
         b.section.pop()
@@ -247,8 +184,8 @@ def _heading(b: _Builder, token: Token, inline: Token) -> None:
     b.awaiting_output = False
 
 
-def _app_links(b: _Builder, inline: Token) -> None:
-    base = _line(inline)
+def _app_links(b: Builder, inline: Token) -> None:
+    base = line_of(inline)
     for match in APP_LINK.finditer(inline.content):
         attrs = dict(ATTR.findall(match.group("attrs")))
         if not attrs:
@@ -276,141 +213,12 @@ def _app_links(b: _Builder, inline: Token) -> None:
         )
 
 
-def _next_block(tokens: list[Token], i: int, level: int = 0) -> int:
-    """Index of the next block opening at nesting `level` from position i (len(tokens) when
-    the container of that level ends first)."""
-    j = i
-    while j < len(tokens):
-        tok = tokens[j]
-        if tok.level == level and tok.nesting >= 0:
-            return j
-        if tok.level < level:
-            return len(tokens)
-        j += 1
-    return j
-
-
-def _skip_block(tokens: list[Token], i: int) -> int:
-    """Index just after the block that opens at tokens[i]."""
-    if tokens[i].nesting == 0:
-        return i + 1
-    depth = 0
-    j = i
-    while j < len(tokens):
-        depth += tokens[j].nesting
-        j += 1
-        if depth == 0:
-            break
-    return j
-
-
-def _list_choices(tokens: list[Token], start: int, end: int) -> list[tuple[str, int]]:
-    """(item text, line) of each top-level item of the list tokens[start:end]."""
-    items: list[tuple[str, int]] = []
-    list_level = tokens[start].level
-    for k in range(start, end):
-        tok = tokens[k]
-        if tok.type == "list_item_open" and tok.level == list_level + 1:
-            inline = next((t for t in tokens[k:end] if t.type == "inline"), None)
-            items.append((inline.content if inline else "", _line(tok)))
-    return items
-
-
-def _quiz(b: _Builder, tokens: list[Token], i: int, rest: str, line: int) -> int:
-    """Parse a quiz whose marker paragraph opens at tokens[i]; return where to resume."""
-    level = tokens[i].level  # 0, or deeper in a list item or a quote
-    j = _skip_block(tokens, i)
-    question = rest.strip()
-    if not question:
-        k = _next_block(tokens, j, level)
-        if k < len(tokens) and tokens[k].type == "paragraph_open":
-            question = _inline_text(tokens[k + 1])
-            j = _skip_block(tokens, k)
-    question, inline = _inline_choices(question)
-    k = _next_block(tokens, j, level)
-    kind_tok = tokens[k].type if k < len(tokens) else ""
-    if inline and kind_tok not in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
-        _add_quiz(b, question, line, [(text, line) for text in inline])
-        return j
-    if kind_tok == "blockquote_open":
-        end = _skip_block(tokens, k)
-        text = "\n".join(t.content for t in tokens[k:end] if t.type == "inline")
-        b.quizzes.append(Quiz(question, line, "open", (), text, b.section_path()))
-        return end
-    if kind_tok not in ("bullet_list_open", "ordered_list_open"):
-        b.report(
-            line,
-            "error",
-            "quiz has no choices",
-            "follow the question with a list of '- ( ) choice' / '- (x) right choice' items, "
-            "or a blockquote for an open question",
-        )
-        return j
-    end = _skip_block(tokens, k)
-    _add_quiz(b, question, line, _list_choices(tokens, k, end))
-    return end
-
-
-def _inline_choices(question: str) -> tuple[str, list[str]]:
-    """The question without attribute-list lines (a repeated `{:.quiz}`), and the choice lines
-    that end its paragraph when the choices are written without list markers
-    (`( ) True` / `(X) False` on the lines under the question)."""
-    lines = [ln for ln in question.split("\n") if not IAL_LINE.match(ln.strip())]
-    choices: list[str] = []
-    while len(lines) > 1 and CHOICE.match(lines[-1].strip()):
-        choices.insert(0, lines.pop().strip())
-    return "\n".join(lines).strip(), choices
-
-
-def _add_quiz(b: _Builder, question: str, line: int, items: list[tuple[str, int]]) -> None:
-    choices: list[QuizChoice] = []
-    kinds: set[str] = set()
-    for text, item_line in items:
-        match = CHOICE.match(ESCAPED.sub(r"\1", text))  # `- \[x\] …` is `- [x] …` escaped
-        if not match:
-            b.report(
-                item_line,
-                "error",
-                f"quiz choice '{text[:40]}' has no marker",
-                "start each choice with ( ), (x), [ ] or [x]",
-            )
-            continue
-        marker = match.group(1)
-        kinds.add(marker[0])
-        choices.append(QuizChoice(match.group(2).strip(), marker[1] in "xX"))
-    if len(kinds) > 1:
-        b.report(
-            line,
-            "warning",
-            "quiz mixes ( ) and [ ] choices",
-            "use ( ) when one answer is right, [ ] when several may be",
-        )
-    kind: Literal["single", "multiple"] = "multiple" if "[" in kinds else "single"
-    b.quizzes.append(Quiz(question, line, kind, tuple(choices), "", b.section_path()))
-
-
-def _hint(b: _Builder, tokens: list[Token], i: int) -> int:
-    """A blockquote starting with 'Hint:' attaches to the nearest step; else resume at i+1."""
-    end = _skip_block(tokens, i)
-    inline = next((t for t in tokens[i:end] if t.type == "inline"), None)
-    if inline is None or not HINT.match(inline.content):
-        return i + 1
-    paragraphs = [t.content for t in tokens[i:end] if t.type == "inline"]
-    paragraphs[0] = HINT.sub("", paragraphs[0], count=1)
-    text = "\n\n".join(p for p in paragraphs if p.strip())
-    if b.steps:
-        b.update_last_step(hints=(*b.steps[-1].hints, text))
-    else:
-        b.pending_hints.append(text)
-    return end
-
-
-def _walk(b: _Builder, tokens: list[Token]) -> None:
+def _walk(b: Builder, tokens: list[Token]) -> None:
     i = 0
     while i < len(tokens):
         tok = tokens[i]
         if tok.type == "front_matter":
-            b.front_matter = parse_front_matter(tok.content, _line(tok) + 1, b.report)
+            b.front_matter = parse_front_matter(tok.content, line_of(tok) + 1, b.report)
         elif tok.type == "fence":
             before = len(b.steps)
             _fence(b, tok)
@@ -422,17 +230,17 @@ def _walk(b: _Builder, tokens: list[Token]) -> None:
         elif tok.type == "paragraph_open":
             content = tokens[i + 1].content
             if content.startswith(QUIZ_MARK):
-                i = _quiz(b, tokens, i, content[len(QUIZ_MARK) :], _line(tok))
+                i = read_quiz(b, tokens, i, content[len(QUIZ_MARK) :], line_of(tok))
                 continue
         elif tok.type == "blockquote_open" and tok.level == 0:
-            i = _hint(b, tokens, i)
+            i = read_hint(b, tokens, i)
             continue
         elif tok.type == "inline":
             _app_links(b, tok)
         i += 1
 
 
-def _unclosed_front_matter(b: _Builder, tokens: list[Token]) -> None:
+def _unclosed_front_matter(b: Builder, tokens: list[Token]) -> None:
     if (
         b.lines
         and b.lines[0].rstrip() == "---"
@@ -468,7 +276,7 @@ def _with_liquid(source: str) -> tuple[str, tuple[LiquidMark, ...]]:
     return source[:start] + body.text, left
 
 
-def _liquid_left(b: _Builder, left: tuple[LiquidMark, ...]) -> None:
+def _liquid_left(b: Builder, left: tuple[LiquidMark, ...]) -> None:
     """Warn about Liquid that Jekyll would have replaced, where lab runs or compares it."""
     for mark in left:
         if mark.unclosed_raw:
@@ -494,7 +302,7 @@ def parse_text(text: str, path: str | Path = "<lesson>") -> Lesson:
     """Parse lesson Markdown; problems are returned as diagnostics, never raised. Liquid is
     resolved first, as Jekyll does (see lab.lesson.liquid)."""
     source, liquid_left = _with_liquid(normalise(text))
-    builder = _Builder(path=str(path), lines=source.split("\n"))
+    builder = Builder(path=str(path), lines=source.split("\n"))
     try:
         tokens = _markdown().parse(source)
     except RecursionError:
