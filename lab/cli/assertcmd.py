@@ -8,8 +8,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from lab.checks import place
 from lab.checks.verdict import Verdict
-from lab.errors import ExitStatus, UsageError
+from lab.errors import ExitStatus, LabError, UsageError
 
 Check = Callable[[argparse.Namespace], Verdict]
 
@@ -87,8 +88,13 @@ def add_parser(sub: Any, *, listed_only: bool = False) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the assertion args name, print its verdict; 0 when it holds, 1 when not."""
     check: Check = args.check
-    verdict = check(args)
-    sys.stdout.write(render(verdict, fancy=sys.stdout.isatty()) + "\n")
+    try:
+        verdict = check(args)
+    except LabError as exc:  # paths in a sandbox node as the node knows them
+        exc.message = place.shown(exc.message)
+        raise
+    verdict = Verdict(verdict.passed, place.shown(verdict.message), place.shown(verdict.details))
+    sys.stdout.write(render(verdict, fancy=place.to_terminal(sys.stdout.isatty())) + "\n")
     sys.stdout.flush()
     return int(ExitStatus.OK if verdict.passed else ExitStatus.FAILED)
 
@@ -184,30 +190,42 @@ def _registry_has(args: argparse.Namespace) -> Verdict:
     from lab.checks.remote import registry_has
 
     user, password = _credentials(args)
-    return registry_has(args.ref, args.digest, ca=args.ca, user=user, password=password)
+    return registry_has(args.ref, args.digest, ca=_ca(args), user=user, password=password)
 
 
 def _http_status(args: argparse.Namespace) -> Verdict:
     from lab.checks.remote import http_status
 
     user, password = _credentials(args)
-    return http_status(args.url, args.status, ca=args.ca, user=user, password=password)
+    return http_status(args.url, args.status, ca=_ca(args), user=user, password=password)
 
 
 def _file_exists(args: argparse.Namespace) -> Verdict:
     from lab.checks.files import file_exists
 
-    return file_exists(args.path)
+    return file_exists(place.locate(args.path))
 
 
 def _file_contains(args: argparse.Namespace) -> Verdict:
     from lab.checks.files import file_contains
 
-    return file_contains(args.path, args.text)
+    return file_contains(place.locate(args.path), args.text)
+
+
+def _ca(args: argparse.Namespace) -> str | None:
+    return place.locate(args.ca) if args.ca else None
 
 
 def _app(args: argparse.Namespace) -> Verdict:
     from lab.lesson.load import load_lesson
     from lab.runner.applinks import check_app_link
 
-    return check_app_link(load_lesson(args.lesson), args.number, args.status)
+    host = place.host_engine()  # in a node, its lesson's nodes are found on the host's engine
+    engine = None
+    if host is not None:
+        import docker
+
+        def engine() -> Any:
+            return docker.DockerClient(base_url=host)
+
+    return check_app_link(load_lesson(args.lesson), args.number, args.status, engine=engine)

@@ -74,8 +74,21 @@ class NodePlacement:
         return self.node(terminal).shell(f"term{terminal}", self.env(terminal, captures))
 
     async def run_step(self, step: Step, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
-        """As it is (the node's shell runs it)."""
-        return await run()
+        """The node's shell runs it. A step that started a dockerd (`pkill dockerd; dockerd &`,
+        `service docker restart`) is done when the node's new engine answers, so that the next
+        step (and this step's checks) never race it."""
+        node = self.node(step.terminal)
+        engines = node.dockerds()
+        result = await run()
+        restart = await asyncio.to_thread(node.await_restart, engines, step.command)
+        if restart is None or result.status != "passed":
+            return result
+        if not restart.ok:
+            return replace(result, status="failed", message=restart.message)
+        note = f"{node.hostname}'s Docker engine answered again"
+        if restart.seconds >= 0.1:  # lab waited for it (service docker restart waits itself)
+            note += f" after {restart.seconds:.1f} s"
+        return replace(result, message="; ".join(filter(None, [result.message, note])))
 
     def cwd(self, terminal: int, session: ShellSession | None) -> Path:
         """The shell's directory inside the node, else the node's WORKDIR (as host paths)."""

@@ -14,6 +14,7 @@ from lab.engine.api import reason
 from lab.errors import EnvironmentNotReady
 from lab.sandbox.netns import call_in_netns
 from lab.sandbox.paths import resolve_in
+from lab.sandbox.restart import Restart, await_restart, dockerds
 from lab.shell import ShellSession
 
 T = TypeVar("T")
@@ -114,6 +115,15 @@ class Node:
                 f"is dockerd running in {self.hostname}? `docker info` in its terminal tells",
             ) from exc
         return client
+
+    def dockerds(self) -> set[int]:
+        """Host pids of the node's dockerd processes (before a step: see await_restart)."""
+        return dockerds(self.pid)
+
+    def await_restart(self, before: set[int]) -> Restart | None:
+        """After a step: if it started a dockerd (not in before), wait until the node's engine
+        answers again (None when it started none). Blocking."""
+        return await_restart(self.pid, self.path(DOCKER_SOCKET), before, hostname=self.hostname)
 
     def call(self, fn: Callable[[], T]) -> T:
         """fn() with the node's network: 127.0.0.1 and published ports are the node's."""

@@ -24,6 +24,7 @@ from lab.sandbox.mode import NodeMode, caps_mode, detect_mode, engine_bounding_s
 from lab.sandbox.mode import refused_privileged as _refused
 from lab.sandbox.node import Node, cgroup_files, nsenter
 from lab.sandbox.owner import Owner
+from lab.sandbox.relay import Relay
 
 T = TypeVar("T")
 
@@ -37,6 +38,16 @@ INIT = Path(__file__).with_name("node-init.sh")
 """The node's entrypoint script (copied into each node before it starts)."""
 INIT_DIR = "/usr/local/bin"
 """Where the entrypoint is put in the node."""
+NODE_BIN = Path(__file__).with_name("node-bin")
+HELPERS = {
+    "usr/local/sbin/dockerd": NODE_BIN / "dockerd",
+    "usr/local/sbin/service": NODE_BIN / "service",
+    "usr/local/bin/lab": NODE_BIN / "lab",
+}
+"""Commands lab adds to each node (path in the node -> file here): a `dockerd` that waits for
+a stopping engine to go (PWD's `pkill dockerd; dockerd &`), `service docker restart`, and
+`lab` (`lab assert` in checks, served by lab.sandbox.relay). /usr/local/sbin comes first on
+the PATH of Debian's and docker:dind's images."""
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 HOST_HINT = "run lab as root on the machine of the Docker engine (as `scripts/test-env` sets up)"
 
@@ -71,12 +82,15 @@ def inner_mirrors(info: Mapping[str, Any]) -> list[str]:
 
 
 def _init_archive() -> bytes:
-    data = INIT.read_bytes()
+    """The entrypoint and the helpers, as a tar archive to unpack at the node's `/`."""
+    files = {f"{INIT_DIR.strip('/')}/lab-node-init": INIT, **HELPERS}
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo("lab-node-init")
-        info.size, info.mode, info.mtime = len(data), 0o755, int(time.time())
-        tar.addfile(info, io.BytesIO(data))
+        for name, source in files.items():
+            data = source.read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o755, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
     return buf.getvalue()
 
 
@@ -109,6 +123,7 @@ class Sandbox:
         """How long up() took."""
         self._closing = threading.Event()
         self._lock = threading.Lock()
+        self._relays: dict[int, Relay] = {}
 
     def labels(self, **extra: str) -> dict[str, str]:
         """The labels of every object of this sandbox."""
@@ -142,7 +157,28 @@ class Sandbox:
         for terminal, container in containers.items():
             self.nodes[terminal] = self._wait_ready(container, terminal)
         self._check_bash(self.nodes[1])
+        self._start_relays()
         self.seconds = time.monotonic() - started
+
+    def _start_relays(self) -> None:
+        """Serve each node's `lab` command (lab.sandbox.relay) until down() or keep()."""
+        for terminal, node in self.nodes.items():
+            relay = Relay(node)
+            try:
+                relay.start()
+            except OSError as exc:
+                raise EnvironmentNotReady(
+                    f"cannot serve lab's `lab` command in sandbox node {node.hostname}: {exc}",
+                    "`lab doctor` checks the node image and mode",
+                ) from exc
+            with self._lock:
+                self._relays[terminal] = relay
+
+    def _stop_relays(self) -> None:
+        with self._lock:
+            relays, self._relays = list(self._relays.values()), {}
+        for relay in relays:
+            relay.stop()
 
     def _guarded(self, create: Callable[[], T]) -> T:
         """Create an object unless down() has begun (then nothing new appears after it)."""
@@ -237,7 +273,7 @@ class Sandbox:
 
     def _put_init(self, container: Any) -> None:
         try:
-            container.put_archive(INIT_DIR, _init_archive())
+            container.put_archive("/", _init_archive())
         except NotFound as exc:
             raise EnvironmentNotReady(
                 f"the sandbox node image {self.image} has no {INIT_DIR} for lab's entrypoint",
@@ -305,6 +341,7 @@ class Sandbox:
         from lab.sandbox.leftovers import remove_run
 
         self._closing.set()
+        self._stop_relays()
         with self._lock:
             try:
                 client = self._engine()
@@ -319,6 +356,7 @@ class Sandbox:
         from lab.sandbox.leftovers import mark_kept
 
         self._closing.set()
+        self._stop_relays()
         with self._lock:
             mark_kept(self._engine(), self.run_id, self.labels())
 

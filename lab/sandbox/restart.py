@@ -1,0 +1,99 @@
+"""A step that restarts a node's Docker engine is done when the new engine answers: the
+dockerds the step started are watched until their engine answers, they exit, or time runs out."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.engineapi import SocketEngine
+from lab.errors import LabError
+
+RESTART_TIMEOUT = 60.0
+"""Seconds a restarted engine gets to answer (a stopping dockerd stops its containers first:
+up to its shutdown timeout, 15 s by default, and the new one then starts in ~1 s)."""
+POLL = 0.1
+PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class Restart:
+    """What became of an engine restart a step began."""
+
+    ok: bool
+    seconds: float
+    """How long lab waited for it."""
+    message: str
+
+
+def dockerds(pid: int, proc: Path = PROC) -> set[int]:
+    """Host pids of the processes named `dockerd` in the pid namespace of process pid (a
+    node's: the engine, or lab's dockerd wrapper waiting for an old engine to go)."""
+    try:
+        namespace = os.readlink(proc / str(pid) / "ns" / "pid")
+    except OSError:
+        return set()
+    found = set()
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text(encoding="utf-8").strip() != "dockerd":
+                continue
+            if os.readlink(entry / "ns" / "pid") != namespace:
+                continue
+        except OSError:  # gone meanwhile
+            continue
+        found.add(int(entry.name))
+    return found
+
+
+def answers(socket: Path, timeout: float = 2.0) -> bool:
+    """Whether an engine answers on the unix socket."""
+    try:
+        SocketEngine(str(socket), timeout).ping()
+    except LabError:
+        return False
+    return True
+
+
+def await_restart(
+    pid: int,
+    socket: Path,
+    before: set[int],
+    *,
+    hostname: str,
+    timeout: float = RESTART_TIMEOUT,
+) -> Restart | None:
+    """After a step in the node whose PID 1 is pid: None when the step started no dockerd
+    (its engine, if any, was left alone); else wait until the engine answers on socket and
+    no dockerd of before (the ones that ran before the step) is left, or the dockerds the step
+    started have all exited, or timeout passes. Blocking."""
+    started = time.monotonic()
+    if not dockerds(pid) - before:
+        return None
+    while True:
+        now = dockerds(pid)
+        waited = time.monotonic() - started
+        if not now - before:  # what the step started has exited
+            if answers(socket):
+                return Restart(True, waited, "")
+            return Restart(
+                False,
+                waited,
+                f"the dockerd this step started in {hostname} exited and no Docker engine "
+                "answers there (run the command without `> /dev/null` to see why)",
+            )
+        if not now & before and answers(socket):
+            return Restart(True, waited, "")
+        if waited > timeout:
+            still = "the old dockerd has not exited" if now & before else "it does not answer"
+            return Restart(
+                False,
+                waited,
+                f"the Docker engine this step restarted in {hostname} did not answer within "
+                f"{timeout:g} s ({still})",
+            )
+        time.sleep(POLL)
