@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 
 from lab.checks.httputil import (
     TIMEOUT,
@@ -72,11 +73,14 @@ class RegistryClient:
         user: str | None = None,
         password: str | None = None,
         session: requests.Session | None = None,
+        insecure: bool = False,
     ) -> None:
         self.host = host
         self.user = user
         self._password = password or ""
-        self._verify = tls_verify(ca)
+        self._verify: str | bool = False if insecure else tls_verify(ca)
+        if insecure:  # as Docker talks to an insecure registry: TLS, unverified
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
         self._session = session or new_session()
         self._scheme: str | None = None
         self._basic = False

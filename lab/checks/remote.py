@@ -29,11 +29,13 @@ def registry_has(
     ca: str | Path | None = None,
     user: str | None = None,
     password: str | None = None,
+    insecure: bool = False,
 ) -> Verdict:
-    """The registry in repo_ref serves its tag (or digest); with digest, as that digest."""
+    """The registry in repo_ref serves its tag (or digest); with digest, as that digest.
+    insecure: TLS certificates are not verified (how Docker talks to an insecure registry)."""
     ref = parse_reference(repo_ref)
     wanted = normalize_digest(digest) if digest else None
-    client = RegistryClient(ref.api_host, ca=ca, user=user, password=password)
+    client = RegistryClient(ref.api_host, ca=ca, user=user, password=password, insecure=insecure)
     try:
         verdict = _registry_has(client, ref, wanted)
     except RegistryError as exc:

@@ -200,6 +200,29 @@ def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_overlays_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--overlays",
+        metavar="DIR",
+        help="look for each lesson's overlay (LESSON.lab.yml) in DIR before the lesson's own "
+        "directory (also $LAB_OVERLAYS); for lessons you cannot write beside",
+    )
+
+
+def _use_overlays(args: argparse.Namespace) -> None:
+    """--overlays DIR: for this process and the lab processes it starts (checks' `lab`)."""
+    from lab.overlay import OVERLAYS_ENV
+
+    directory = getattr(args, "overlays", None)
+    if directory is None:
+        return
+    if not Path(directory).is_dir():
+        raise UsageError(
+            f"--overlays {directory}: no such directory", "name the directory of the overlays"
+        )
+    os.environ[OVERLAYS_ENV] = str(Path(directory).resolve())
+
+
 def build_parser(
     commands: dict[str, Command], command: str | None = None
 ) -> argparse.ArgumentParser:
@@ -222,11 +245,13 @@ def build_parser(
         help="lesson files or directories (a lesson overlay LESSON.lab.yml checks its lesson)",
     )
     _add_format_option(p)
+    _add_overlays_option(p)
     p.set_defaults(func=commands["lint"])
 
     p = sub.add_parser("steps", help="print the run plan of a lesson")
     p.add_argument("paths", nargs="+", metavar="PATH", help="lesson files")
     p.add_argument("--json", action="store_true", help="print the plan as JSON")
+    _add_overlays_option(p)
     p.set_defaults(func=commands["steps"])
 
     p = sub.add_parser("list", help="list the course (or the lessons under PATH) in order")
@@ -236,6 +261,7 @@ def build_parser(
     p = sub.add_parser("open", help="open a lesson beside a live terminal (the TUI)")
     p.add_argument("lesson", metavar="LESSON", help="a lesson file (any Play with Docker post)")
     _add_sandbox_options(p)
+    _add_overlays_option(p)
     p.set_defaults(func=commands["open"])
 
     p = sub.add_parser("run", help="run lessons headless and report (for CI)")
@@ -263,10 +289,12 @@ def build_parser(
         default=1,
         help="run up to N lessons side by side (sandboxed lessons only), one combined report",
     )
+    _add_overlays_option(p)
     p.set_defaults(func=commands["run"])
 
     p = sub.add_parser("doctor", help="check that this machine can run lessons (and which)")
     p.add_argument("paths", nargs="*", metavar="LESSON", help="lesson files or directories")
+    _add_overlays_option(p)
     p.set_defaults(func=commands["doctor"])
 
     p = sub.add_parser("reset", help="remove what a lesson session created on this machine")
@@ -313,6 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is not cmd_run:  # `lab run` says so itself, once its modules are loaded
         startup.started()
     try:
+        _use_overlays(args)
         return int(func(args))
     except KeyboardInterrupt:
         _out(sys.stderr, "interrupted")

@@ -42,6 +42,8 @@ class Builder:
     verified: list[tuple[int, int]] = field(default_factory=list)
     """First and last file line of each fence lab runs or compares (steps, checks, expected
     output): Liquid left in them is reported."""
+    exit_given: bool = False
+    """The last step's info string says `exit=`."""
 
     def report(self, line: int, severity: Severity, message: str, hint: str | None) -> None:
         self.diagnostics.append(Diagnostic(self.path, line, severity, message, hint))

@@ -4,6 +4,7 @@ to a lesson, or replaces a step's command, while the lesson stays as it was publ
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -29,12 +30,20 @@ CHECK_KEYS = ("run", "term", "name", "timeout")
 FORMAT_HINT = "see 'Lesson overlays' in docs/lesson-format.md"
 
 
+OVERLAYS_ENV = "LAB_OVERLAYS"
+"""Directories (separated by `:`) searched for a lesson's overlay before the lesson's own
+directory (`--overlays DIR`): overlays for lessons that are read where they are published."""
+
+
 def overlay_path(lesson: Path) -> Path | None:
-    """The overlay of a lesson file, if it has one."""
-    for suffix in SUFFIXES:
-        candidate = lesson.with_suffix(suffix)
-        if candidate.is_file():
-            return candidate
+    """The overlay of a lesson file, if it has one: `NAME.lab.yml` in a directory of
+    $LAB_OVERLAYS, else next to the lesson."""
+    places = [Path(d) for d in os.environ.get(OVERLAYS_ENV, "").split(os.pathsep) if d]
+    for directory in [*places, lesson.parent]:
+        for suffix in SUFFIXES:
+            candidate = directory / lesson.with_suffix(suffix).name
+            if candidate.is_file():
+                return candidate
     return None
 
 

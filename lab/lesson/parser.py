@@ -35,6 +35,10 @@ from lab.lesson.quizparse import QUIZ_MARK, read_hint, read_quiz
 TERM_INFO = re.compile(r"^\.term(\S*)$")
 OUTPUT_INFOS = frozenset({"", "text", "console", "output", "plaintext", "shell-session"})
 """Info strings of a fence that, right after a step, is that step's expected output."""
+ERROR_LINE = re.compile(r"^(?:docker: )?Error(?: response from daemon)?: ", re.MULTILINE)
+"""A line of an expected output that shows the step failing, as Docker words it
+(`Error response from daemon: ...`, `Error: No such container: web`): a step with such a
+transcript and no `exit=` accepts any exit status."""
 APP_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<href>[^)]*)\)(?P<attrs>(?:\{:[^}]*\})+)")
 ATTR = re.compile(r'data-(term|port)\s*=\s*"([^"]*)"')
 
@@ -111,6 +115,7 @@ def _step(b: Builder, token: Token, term_text: str, words: list[str]) -> None:
             infer=opts.infer,
         )
     )
+    b.exit_given = any(w.split("=", 1)[0] == "exit" for w in words)
     b.awaiting_output = True
 
 
@@ -168,7 +173,12 @@ def _fence(b: Builder, token: Token) -> None:
         return
     if b.awaiting_output and first in OUTPUT_INFOS:
         _mark_verified(b, token)
-        b.update_last_step(expected_output=ExpectedOutput(text=token.content, line=line))
+        output = ExpectedOutput(text=token.content, line=line)
+        if not b.exit_given and ERROR_LINE.search(token.content):
+            # the author shows the command failing: any exit status is what they saw
+            b.update_last_step(expected_output=output, expect_exit=None)
+        else:
+            b.update_last_step(expected_output=output)
     else:
         b.display.append(DisplayBlock(info=info, code=token.content, line=line))
     b.awaiting_output = False
