@@ -8,9 +8,9 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from lab.checks import place
 from lab.checks.verdict import Verdict
 from lab.errors import ExitStatus, LabError, UsageError
+from lab.sandbox import place
 
 Check = Callable[[argparse.Namespace], Verdict]
 

@@ -211,7 +211,7 @@ def _add_overlays_option(p: argparse.ArgumentParser) -> None:
 
 def _use_overlays(args: argparse.Namespace) -> None:
     """--overlays DIR: for this process and the lab processes it starts (checks' `lab`)."""
-    from lab.overlay import OVERLAYS_ENV
+    from lab.lesson.overlay import OVERLAYS_ENV
 
     directory = getattr(args, "overlays", None)
     if directory is None:

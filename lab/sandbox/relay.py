@@ -16,9 +16,9 @@ import threading
 import time
 from pathlib import Path
 
-from lab.checks.place import CWD_ENV, HOST_ENGINE_ENV, ROOT_ENV, TTY_ENV
-from lab.engineapi import engine_address
+from lab.engine.api import engine_address
 from lab.sandbox.node import DOCKER_SOCKET, Node, nsenter
+from lab.sandbox.place import CWD_ENV, HOST_ENGINE_ENV, ROOT_ENV, TTY_ENV
 
 RELAY_DIR = "/run/lab"
 """The relay's directory inside the node (node-bin/lab knows it too)."""

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from lab.engineapi import SocketEngine
+from lab.engine.api import SocketEngine
 from lab.errors import LabError
 
 RESTART_TIMEOUT = 60.0

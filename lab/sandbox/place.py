@@ -1,12 +1,14 @@
 """Where `lab assert` looks: this host, or the sandbox node whose `lab` command relayed it
-(lab.sandbox.relay runs it on the host with the node's engine and network, and these
-variables name the node's files)."""
+(lab.sandbox.relay runs it on the host with the node's engine and network; these variables
+name the node's files)."""
 
 from __future__ import annotations
 
 import os
 import posixpath
 from pathlib import Path
+
+from lab.sandbox.paths import resolve_in
 
 ROOT_ENV = "LAB_NODE_ROOT"
 """The node's root directory as the host sees it (/proc/PID/root); unset on the host."""
@@ -30,8 +32,6 @@ def locate(path: str) -> str:
     root = node_root()
     if root is None:
         return path
-    from lab.sandbox.paths import resolve_in
-
     inside = posixpath.join(os.environ.get(CWD_ENV) or "/", path)
     return str(resolve_in(root, inside))
 
@@ -41,8 +41,6 @@ def shown(text: str) -> str:
     root = node_root()
     if root is None:
         return text
-    from lab.sandbox.paths import resolve_in
-
     inside = os.environ.get(CWD_ENV) or "/"
     if inside != "/":  # relative paths read relative again
         text = text.replace(str(resolve_in(root, inside)) + "/", "")
