@@ -71,21 +71,61 @@ def host_engine_fingerprint(engine: Any) -> dict[str, Any]:
 def test_restarting_dockerd_in_a_node_leaves_the_host_engine_alone(
     tmp_path: Path, engine: Any
 ) -> None:
+    """Play with Docker's idioms, unchanged: `pkill dockerd` and `dockerd &` in one block,
+    `service docker restart`, `kill $(pidof dockerd)`; each step is done when the new engine
+    answers (the next step never races it), and the node keeps its mirror and certs.d."""
     before = host_engine_fingerprint(engine)
     out = tmp_path / "restart.json"
     r = run_lab("run", lesson("sandbox-dockerd-restart.md"), "--json", str(out))
     assert r.status == ExitStatus.OK, r.stdout + r.stderr
     steps = report(out)[0]["steps"]
-    assert [s["status"] for s in steps] == ["passed"] * 3
+    assert [s["status"] for s in steps] == ["passed"] * 6
+    for restart in (1, 3, 4):  # the steps that restarted it waited for the new engine
+        assert "node1's Docker engine answered again" in steps[restart]["message"]
+    assert steps[0]["message"] == "" and steps[2]["message"] == ""
     # after the restart, the inferred check reached the node's new engine
     assert steps[2]["checks"][0]["label"].startswith("image hello-world:latest is present")
     assert all(c["passed"] for s in steps for c in s["checks"])
+    assert steps[5]["checks"][0]["label"] == "one new dockerd runs"
     assert "sandbox: node1 " in r.stdout and "mode (" in r.stdout  # the mode, in one line
     assert "cleaned up: node node1" in r.stdout
     after = host_engine_fingerprint(engine)
     assert after["dockerd"] == before["dockerd"]  # the host's dockerd was not restarted
     for cid, started in before["running"].items():  # nor any container that was running
         assert after["running"].get(cid, started) == started
+
+
+def test_a_restart_whose_dockerd_exits_fails_its_own_step(tmp_path: Path) -> None:
+    out = tmp_path / "exits.json"
+    r = run_lab("run", lesson("sandbox-dockerd-exits.md"), "--json", str(out))
+    assert r.status == ExitStatus.FAILED, r.stdout + r.stderr
+    first, second = report(out)[0]["steps"]
+    assert first["status"] == "failed"
+    assert first["message"].startswith("the dockerd this step started in node1 exited")
+    assert second["status"] == "passed"
+
+
+def test_written_checks_call_lab_assert_inside_a_node(tmp_path: Path) -> None:
+    """`lab assert` in a check (or typed in a node's terminal) reads the node: files relative
+    to the directory it runs in, the node's engine, 127.0.0.1 the node's."""
+    out = tmp_path / "assert.json"
+    r = run_lab("run", lesson("sandbox-lab-assert.md"), "--json", str(out))
+    assert r.status == ExitStatus.OK, r.stdout + r.stderr
+    first, second = report(out)[0]["steps"]
+    written = [c for c in first["checks"] if not c["inferred"]]
+    assert [c["passed"] for c in written] == [True, True]
+    assert "ok: file work/note.txt contains 'hello from the node'" in written[0]["output"]
+    assert "ok: file /etc/docker/daemon.json exists" in written[0]["output"]
+    assert "127.0.0.1:5000" in written[0]["output"]
+    # a check in a terminal's shell writes to a terminal there, as on the host
+    assert "✓ file note.txt contains" in written[1]["output"]
+    assert "✗ file missing.txt does not exist" in written[1]["output"]
+    assert "/proc/" not in written[0]["output"] + written[1]["output"]  # node paths only
+    assert "✓ file note.txt exists" in second["output"]
+    assert (
+        "inside a sandbox node, lab runs only `lab assert ...`, not `lab steps`"
+        in (second["output"])
+    )
 
 
 def test_two_node_swarm_through_an_overlay(tmp_path: Path) -> None:

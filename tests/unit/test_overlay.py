@@ -187,3 +187,37 @@ def test_lint_and_run_report_overlay_errors_without_traceback(tmp_path: Path) ->
     r = run_lab("run", str(path))
     assert r.status == 2 and "Traceback" not in r.stderr
     assert f"{tmp_path}/lesson.lab.yml:2: exit must be 0-255" in r.stderr
+
+
+def test_overlays_dir_is_searched_before_the_lesson_s_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lesson read where it is published (no write access there) gets its overlay from
+    --overlays DIR / LAB_OVERLAYS; one in DIR wins over one next to the lesson."""
+    published = tmp_path / "published"
+    published.mkdir()
+    lesson = published / "post.markdown"
+    lesson.write_text(LESSON)
+    assert overlay_path(lesson) is None
+    (published / "post.lab.yml").write_text("steps:\n  - step: 1\n    answer: beside\n")
+    assert overlay_path(lesson) == published / "post.lab.yml"
+    mine = tmp_path / "overlays"
+    mine.mkdir()
+    (mine / "post.lab.yml").write_text("steps:\n  - step: 1\n    answer: mine\n")
+    monkeypatch.setenv("LAB_OVERLAYS", f"{tmp_path / 'nothing'}:{mine}")
+    assert overlay_path(lesson) == mine / "post.lab.yml"
+    assert load_lesson(lesson).steps[0].answers == (Answer("mine"),)
+
+
+def test_overlays_option_of_the_cli(tmp_path: Path) -> None:
+    lesson = tmp_path / "post.md"
+    lesson.write_text(LESSON)
+    mine = tmp_path / "overlays"
+    mine.mkdir()
+    (mine / "post.lab.yml").write_text("steps:\n  - step: 2\n    answer: moby\n")
+    r = run_lab("steps", "--json", "--overlays", str(mine), str(lesson))
+    assert r.status == 0, r.stderr
+    assert '"moby"' in r.stdout
+    r = run_lab("lint", "--overlays", str(tmp_path / "missing"), str(lesson))
+    assert r.status == 2
+    assert "--overlays" in r.stderr and "no such directory" in r.stderr
