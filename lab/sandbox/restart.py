@@ -29,13 +29,15 @@ class Restart:
 
 
 def dockerds(pid: int, proc: Path = PROC) -> set[int]:
-    """Host pids of the processes named `dockerd` in the pid namespace of process pid (a
-    node's: the engine, or lab's dockerd wrapper waiting for an old engine to go)."""
+    """Host pids of the dockerd daemons in the pid namespace of process pid (a node's: the
+    engine, or lab's dockerd wrapper waiting for an old engine to go). A process named
+    dockerd whose parent is one too is a helper the engine runs (it re-executes itself to
+    unpack images, set up networks, ...), not a daemon."""
     try:
         namespace = os.readlink(proc / str(pid) / "ns" / "pid")
     except OSError:
         return set()
-    found = set()
+    named: dict[int, int] = {}  # pid -> parent pid
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -44,10 +46,11 @@ def dockerds(pid: int, proc: Path = PROC) -> set[int]:
                 continue
             if os.readlink(entry / "ns" / "pid") != namespace:
                 continue
+            stat = (entry / "stat").read_text(encoding="utf-8")
         except OSError:  # gone meanwhile
             continue
-        found.add(int(entry.name))
-    return found
+        named[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+    return {p for p, parent in named.items() if parent not in named}
 
 
 def answers(socket: Path, timeout: float = 2.0) -> bool:

@@ -63,19 +63,21 @@ def test_request_fields_are_nul_separated(tmp_path: Path) -> None:
     assert _fields(tmp_path / "env") == [b"A=1", b"B=2"]
 
 
-def fake_process(proc: Path, pid: int, comm: str, namespace: str) -> None:
+def fake_process(proc: Path, pid: int, comm: str, namespace: str, parent: int = 1) -> None:
     entry = proc / str(pid)
     (entry / "ns").mkdir(parents=True)
     (entry / "comm").write_text(comm + "\n")
+    (entry / "stat").write_text(f"{pid} ({comm}) S {parent} {pid} {pid} 0 -1\n")
     os.symlink(namespace, entry / "ns" / "pid")
 
 
 def test_dockerds_are_the_node_s_own(tmp_path: Path) -> None:
-    """Only processes named dockerd in the node's pid namespace: not the host's dockerd, not
-    a dockerd in a container inside the node."""
+    """Only daemons named dockerd in the node's pid namespace: not the host's dockerd, not
+    a dockerd in a container inside the node, not the helpers a dockerd runs as itself."""
     proc = tmp_path / "proc"
     fake_process(proc, 10, "tini", "pid:[400]")  # the node's PID 1
-    fake_process(proc, 11, "dockerd", "pid:[400]")
+    fake_process(proc, 11, "dockerd", "pid:[400]", parent=10)
+    fake_process(proc, 14, "dockerd", "pid:[400]", parent=11)  # its helper (docker-untar)
     fake_process(proc, 12, "containerd", "pid:[400]")
     fake_process(proc, 13, "dockerd", "pid:[500]")  # nested deeper
     fake_process(proc, 2, "dockerd", "pid:[1]")  # the host's
