@@ -120,10 +120,12 @@ class Node:
         """Host pids of the node's dockerd processes (before a step: see await_restart)."""
         return dockerds(self.pid)
 
-    def await_restart(self, before: set[int]) -> Restart | None:
-        """After a step: if it started a dockerd (not in before), wait until the node's engine
-        answers again (None when it started none). Blocking."""
-        return await_restart(self.pid, self.path(DOCKER_SOCKET), before, hostname=self.hostname)
+    def await_restart(self, before: set[int], command: str = "") -> Restart | None:
+        """After a step (that ran command): if it started a dockerd (not in before), wait until
+        the node's engine answers again (None when it started none). Blocking."""
+        return await_restart(
+            self.pid, self.path(DOCKER_SOCKET), before, hostname=self.hostname, command=command
+        )
 
     def call(self, fn: Callable[[], T]) -> T:
         """fn() with the node's network: 127.0.0.1 and published ports are the node's."""

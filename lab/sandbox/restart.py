@@ -4,6 +4,7 @@ dockerds the step started are watched until their engine answers, they exit, or 
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,13 @@ RESTART_TIMEOUT = 60.0
 up to its shutdown timeout, 15 s by default, and the new one then starts in ~1 s)."""
 POLL = 0.1
 PROC = Path("/proc")
+RESTART_WORDS = re.compile(
+    r"\bdockerd\b|\bservice\s+docker\b|\binit\.d/docker\b|\bsystemctl\s+\S+\s+docker\b"
+)
+"""A step whose command says one of these may start a dockerd."""
+START_GRACE = 2.0
+"""Seconds such a step's dockerd gets to appear: `dockerd &` in a step's last line is still a
+forked shell, not yet a dockerd, when the step's prompt comes back."""
 
 
 @dataclass(frozen=True)
@@ -68,17 +76,24 @@ def await_restart(
     before: set[int],
     *,
     hostname: str,
+    command: str = "",
     timeout: float = RESTART_TIMEOUT,
+    proc: Path = PROC,
 ) -> Restart | None:
     """After a step in the node whose PID 1 is pid: None when the step started no dockerd
     (its engine, if any, was left alone); else wait until the engine answers on socket and
     no dockerd of before (the ones that ran before the step) is left, or the dockerds the step
-    started have all exited, or timeout passes. Blocking."""
+    started have all exited, or timeout passes. command: the step's, which may announce a
+    dockerd that is still on its way (RESTART_WORDS). Blocking."""
     started = time.monotonic()
-    if not dockerds(pid) - before:
-        return None
+    grace = started + (START_GRACE if RESTART_WORDS.search(command) else 0.0)
+    while not (now := dockerds(pid, proc)) - before:
+        stopped = before and not now & before  # the step stopped the engine, started none
+        if stopped or time.monotonic() >= grace:
+            return None
+        time.sleep(POLL)
     while True:
-        now = dockerds(pid)
+        now = dockerds(pid, proc)
         waited = time.monotonic() - started
         if not now - before:  # what the step started has exited
             if answers(socket):

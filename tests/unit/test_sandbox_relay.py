@@ -4,13 +4,16 @@ node's files, and which processes of a node are its dockerds."""
 from __future__ import annotations
 
 import os
+import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from lab.sandbox import place
 from lab.sandbox.relay import _fields
-from lab.sandbox.restart import dockerds
+from lab.sandbox.restart import await_restart, dockerds
 
 
 @pytest.fixture
@@ -84,3 +87,39 @@ def test_dockerds_are_the_node_s_own(tmp_path: Path) -> None:
     (proc / "self").mkdir()
     assert dockerds(10, proc) == {11}
     assert dockerds(99, proc) == set()  # the node is gone
+
+
+def test_a_step_that_started_no_dockerd_is_done_at_once(tmp_path: Path) -> None:
+    proc = tmp_path / "proc"
+    fake_process(proc, 10, "tini", "pid:[400]")
+    fake_process(proc, 11, "dockerd", "pid:[400]", parent=10)
+    socket = tmp_path / "docker.sock"
+    started = time.monotonic()
+    assert await_restart(10, socket, {11}, hostname="node1", command="ls", proc=proc) is None
+    # `pkill dockerd` alone: the engine is gone and nothing starts another
+    shutil.rmtree(proc / "11")
+    assert (
+        await_restart(10, socket, {11}, hostname="node1", command="pkill dockerd", proc=proc)
+        is None
+    )
+    assert time.monotonic() - started < 1
+
+
+def test_a_dockerd_that_exits_fails_the_restart(tmp_path: Path) -> None:
+    """`dockerd &` in a step's last line: lab waits for it to appear, then for its engine;
+    here it exits (and nothing answers on the socket)."""
+    proc = tmp_path / "proc"
+    fake_process(proc, 10, "tini", "pid:[400]")
+
+    def start_then_exit() -> None:
+        time.sleep(0.3)  # still a forked shell when the step's prompt comes back
+        fake_process(proc, 12, "dockerd", "pid:[400]", parent=10)
+        time.sleep(0.3)
+        shutil.rmtree(proc / "12")
+
+    threading.Thread(target=start_then_exit).start()
+    restart = await_restart(
+        10, tmp_path / "docker.sock", set(), hostname="node1", command="dockerd &", proc=proc
+    )
+    assert restart is not None and not restart.ok
+    assert restart.message.startswith("the dockerd this step started in node1 exited")
