@@ -32,9 +32,10 @@ test: install  ## the whole test suite
 env:  ## Docker engine + local registry mirror + stand-in images (root; see scripts/test-env)
 	scripts/test-env up
 
-course: install  ## lint and run the bundled course against the engine, with a JUnit report
+course: install  ## lint and run the bundled course on this host and in sandbox nodes (JUnit reports)
 	$(BIN)/lab lint lessons/
 	$(BIN)/lab run lessons/ --junit reports/course.xml
+	$(BIN)/lab run --sandbox lessons/ --junit reports/course-sandbox.xml
 
 start: install env  ## open the course picker (installs lab, starts an engine if none answers)
 	$(BIN)/lab
