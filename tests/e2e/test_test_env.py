@@ -3,6 +3,7 @@ names resolve through the local mirror (Docker Hub itself is unreachable)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import fixture, run_lab
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "test-env"
 MIRROR_PORT = os.environ.get("LAB_MIRROR_PORT", "5001")
@@ -76,3 +79,34 @@ def test_up_is_quick_when_everything_is_there() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "docker:dind in mirror" in result.stdout
     assert time.monotonic() - started < 10
+
+
+def test_status_lists_the_stand_ins_of_pwd_posts() -> None:
+    result = run("bash", str(SCRIPT), "status")
+    line = next(x for x in result.stdout.splitlines() if x.startswith("stand-ins:"))
+    for ref in (
+        "busybox:latest",
+        "alpine:latest",
+        "debian:latest",
+        "ubuntu:latest",
+        "nginx:latest",
+    ):
+        assert f"{ref} (" in line, line
+    assert "MISSING" not in line
+
+
+def test_the_stand_ins_run_in_a_sandbox_node(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each one pulled by its bare name through the mirror, in a throw-away node (the host's
+    image store is left alone), doing what the posts ask of it; alpine has no apk."""
+    monkeypatch.setenv("LAB_STATE_DIR", str(tmp_path / "state"))
+    out = tmp_path / "run.json"
+    r = run_lab("run", str(fixture("sandbox-standins.md")), "--json", str(out))
+    assert r.status == 0, r.stdout + r.stderr
+    first, apk = json.loads(out.read_text())["lessons"][0]["steps"]
+    assert "busybox says hi" in first["output"]
+    assert "1 packets received" in first["output"]  # busybox ping in the alpine stand-in
+    assert "apt " in first["output"]
+    assert [c["passed"] for c in first["checks"] if not c["inferred"]] == [True]
+    assert apk["exit_status"] == 127 and "apk: not found" in apk["output"]
