@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -177,7 +178,7 @@ def outcome(run: dict[str, Any], *, output: bool = True) -> list[Any]:
         (
             s["status"],
             s["exit_status"],
-            s["message"],
+            re.sub(r" after \d+\.\d s", "", s["message"]),  # "engine answered again after 1.2 s"
             s["output"] if output else None,
             [(c["label"], c["passed"], c["message"]) for c in s["checks"]],
         )
