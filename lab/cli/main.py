@@ -166,14 +166,21 @@ def cmd_open(args: argparse.Namespace) -> int:
     return run_app(lesson=lesson)
 
 
-def _with_sandbox(lesson: Lesson, args: argparse.Namespace) -> Lesson:
-    """The lesson with `--sandbox` applied (its runners read `lab.sandbox`); `--node-image`
-    becomes LAB_NODE_IMAGE for them."""
-    import os
-    from dataclasses import replace
-
+def _node_settings(args: argparse.Namespace) -> None:
+    """`--node-image` and `--mirror` become LAB_NODE_IMAGE and LAB_NODE_MIRROR, which the
+    sandbox reads (also in the lab processes a run starts)."""
     if getattr(args, "node_image", None):
         os.environ["LAB_NODE_IMAGE"] = args.node_image
+    if getattr(args, "mirror", None):
+        os.environ["LAB_NODE_MIRROR"] = args.mirror
+
+
+def _with_sandbox(lesson: Lesson, args: argparse.Namespace) -> Lesson:
+    """The lesson with `--sandbox` applied (its runners read `lab.sandbox`); `--node-image`
+    and `--mirror` become LAB_NODE_IMAGE and LAB_NODE_MIRROR for them."""
+    from dataclasses import replace
+
+    _node_settings(args)
     if not getattr(args, "sandbox", False):
         return lesson
     fm = lesson.front_matter
@@ -191,6 +198,13 @@ def _add_sandbox_options(p: argparse.ArgumentParser) -> None:
         "--node-image",
         metavar="IMAGE",
         help="sandbox node image (default: $LAB_NODE_IMAGE, else docker:dind)",
+    )
+    p.add_argument(
+        "--mirror",
+        metavar="URL",
+        help="registry mirror of the sandbox nodes' engines instead of this engine's, e.g. a "
+        "bundle served by `lab bundle serve`: http://{gateway}:5050 ({gateway}: this host as "
+        "nodes reach it; default: $LAB_NODE_MIRROR)",
     )
     p.add_argument(
         "--allow-engine-wide-changes",
@@ -292,6 +306,43 @@ def build_parser(
     _add_overlays_option(p)
     p.set_defaults(func=commands["run"])
 
+    p = sub.add_parser(
+        "bundle",
+        help="a course and every image it needs, for rooms with no Internet "
+        "(also: bundle verify|load|serve DIR)",
+        description="lab bundle LESSON... -o DIR: the lessons (with their overlays) and every "
+        "image they need, in a registry's storage, with a manifest. lab bundle verify DIR: "
+        "every blob checked against its digest. lab bundle load DIR: the images into this "
+        "machine's engine. lab bundle serve DIR [--listen ADDR]: the images as a registry "
+        "mirror.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="LESSON|ACTION",
+        help="lesson files or directories; or verify, load or serve followed by a bundle DIR",
+    )
+    p.add_argument("-o", "--output", metavar="DIR", help="the new bundle directory")
+    p.add_argument(
+        "--image",
+        action="append",
+        default=[],
+        metavar="REF",
+        help="an image to bundle too (one the lessons use but do not name); repeatable",
+    )
+    p.add_argument(
+        "--node-image",
+        metavar="IMAGE",
+        help="the sandbox node image to bundle (default: $LAB_NODE_IMAGE, else docker:dind)",
+    )
+    p.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="for serve: where the registry listens (default 127.0.0.1:5050, this machine "
+        "only; 0.0.0.0:5050 for a room and for sandbox nodes)",
+    )
+    p.set_defaults(func=commands["bundle"])
+
     p = sub.add_parser("doctor", help="check that this machine can run lessons (and which)")
     p.add_argument("paths", nargs="*", metavar="LESSON", help="lesson files or directories")
     _add_overlays_option(p)
@@ -315,7 +366,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     """`lab run LESSON...`."""
     from lab.cli.run import run_command
 
+    _node_settings(args)
     return run_command(args)
+
+
+def cmd_bundle(args: argparse.Namespace) -> int:
+    """`lab bundle ...` (lab.cli.bundle)."""
+    from lab.cli.bundle import cmd_bundle as bundle
+
+    return bundle(args)
 
 
 COMMANDS: dict[str, Command] = {
@@ -326,6 +385,7 @@ COMMANDS: dict[str, Command] = {
     "open": cmd_open,
     "doctor": cmd_doctor,
     "reset": cmd_reset,
+    "bundle": cmd_bundle,
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import shutil
 import socket
 from collections.abc import Sequence
@@ -14,12 +15,24 @@ from typing import Any, Literal
 
 from lab.engine.api import EngineRequestError, path_of
 from lab.engine.reader import Engine, SDKEngine, as_api, connect_api
+from lab.errors import LabError
+from lab.hoststate.bundled import loaded_from
 from lab.lesson.hazards import FIX, lesson_hazards
 from lab.lesson.model import Lesson
 from lab.lesson.needs import LessonNeeds, lesson_needs
+from lab.lesson.reference import parse_reference
 
 MIN_FREE_BYTES = 2 * 1024**3
 """Below this much free space in Docker's data directory, pulls and pushes start failing."""
+MANIFEST_TYPES = ", ".join(
+    (
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+    )
+)
+"""What a registry is asked for when the doctor checks an image is there (as an engine asks)."""
 ENGINE_HINT = (
     "start the engine: on this project's test machines `sudo scripts/test-env up`; "
     "elsewhere `sudo systemctl start docker` (or start Docker Desktop)"
@@ -91,13 +104,15 @@ def check_engine(engine: Engine, diagnosis: Diagnosis) -> None:
 
 
 def _availability(engine: Engine, ref: str) -> tuple[str | None, str]:
-    """("is present" | "can be pulled", "") or (None, why it cannot be pulled)."""
+    """("is present" | "is present (from the bundle DIR)" | "can be pulled", "") or (None, why
+    it cannot be pulled)."""
     try:
-        engine.get(path_of("/images/{}/json", ref))
+        image = engine.get(path_of("/images/{}/json", ref))
     except EngineRequestError:
         pass
     else:
-        return "is present", ""
+        bundle = loaded_from(ref, str(image.get("Id", ""))) if isinstance(image, dict) else None
+        return ("is present" + (f" (from the bundle {bundle})" if bundle else "")), ""
     try:
         engine.get(path_of("/distribution/{}/json", ref))
     except EngineRequestError as exc:
@@ -118,12 +133,44 @@ def _availability(engine: Engine, ref: str) -> tuple[str | None, str]:
     return "can be pulled", ""
 
 
-def image_availability(engine: Engine, refs: Sequence[str]) -> list[tuple[str | None, str]]:
-    """_availability of each image, asked side by side (asking a registry takes a while)."""
+def _in_mirrors(engine: Engine, mirrors: Sequence[str], ref: str) -> tuple[str | None, str]:
+    """Whether sandbox nodes whose engines use these registry mirrors can pull ref: a Docker Hub
+    image is asked of the mirrors (`{gateway}`, the host as nodes reach it, is this machine);
+    others come from their own registry, asked through this engine."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        parsed = parse_reference(ref)
+    except LabError as exc:
+        return None, exc.message
+    if not parsed.is_docker_hub:
+        return _availability(engine, ref)
+    reasons = []
+    for mirror in mirrors:
+        base = mirror.replace("{gateway}", "127.0.0.1").rstrip("/")
+        url = f"{base}/v2/{parsed.repository}/manifests/{parsed.manifest_reference}"
+        request = urllib.request.Request(url, method="HEAD", headers={"Accept": MANIFEST_TYPES})
+        try:
+            with urllib.request.urlopen(request, timeout=10):
+                return f"can be pulled from the nodes' mirror {mirror}", ""
+        except urllib.error.HTTPError as exc:
+            reasons.append(f"{mirror} answers {exc.code}")
+        except (urllib.error.URLError, OSError) as exc:
+            reasons.append(f"{mirror} cannot be reached ({getattr(exc, 'reason', exc)})")
+    return None, "not in the nodes' registry mirror: " + "; ".join(reasons)
+
+
+def image_availability(
+    engine: Engine, refs: Sequence[str], mirrors: Sequence[str] | None = None
+) -> list[tuple[str | None, str]]:
+    """_availability of each image (or, given the mirrors of sandbox nodes' engines, whether
+    the nodes can pull it), asked side by side (asking a registry takes a while)."""
+    ask = partial(_in_mirrors, engine, mirrors) if mirrors else partial(_availability, engine)
     if len(refs) < 2:
-        return [_availability(engine, ref) for ref in refs]
+        return [ask(ref) for ref in refs]
     with ThreadPoolExecutor(max_workers=min(8, len(refs))) as pool:
-        return list(pool.map(partial(_availability, engine), refs))
+        return list(pool.map(ask, refs))
 
 
 @dataclass(frozen=True)
@@ -174,11 +221,17 @@ def _containers(engine: Engine, *, ports: bool) -> list[_Container]:
 
 
 def check_lesson(
-    engine: Engine, needs: LessonNeeds, diagnosis: Diagnosis, *, sandboxed: bool = False
+    engine: Engine,
+    needs: LessonNeeds,
+    diagnosis: Diagnosis,
+    *,
+    sandboxed: bool = False,
+    node_mirrors: Sequence[str] | None = None,
 ) -> None:
     """Images available, ports free, names not taken. A sandboxed lesson's containers and
-    ports live in its own nodes: only its images matter (their engines use the same mirror)."""
-    found = image_availability(engine, needs.images)
+    ports live in its own nodes: only its images matter (their engines use this engine's
+    mirrors, or node_mirrors when they are given)."""
+    found = image_availability(engine, needs.images, node_mirrors if sandboxed else None)
     for ref, (where, reason) in zip(needs.images, found, strict=True):
         if where is None:
             diagnosis.add(
@@ -231,8 +284,9 @@ def check_lesson(
 def check_sandbox(engine: Engine, diagnosis: Diagnosis, *, needed: bool, image: str | None) -> None:
     """Sandbox nodes: root and nsenter, the node image, and the mode nodes start in (one
     line). needed: a lesson to run is sandboxed (problems fail, else they only warn)."""
-    from lab.errors import EnvironmentNotReady, LabError
+    from lab.errors import EnvironmentNotReady
     from lab.sandbox import check_host, detect_mode, node_image
+    from lab.sandbox.nodes import given_mirrors
 
     level: Level = "fail" if needed else "warn"
     ref = node_image(image)
@@ -241,6 +295,14 @@ def check_sandbox(engine: Engine, diagnosis: Diagnosis, *, needed: bool, image: 
     except EnvironmentNotReady as exc:
         diagnosis.add(level, exc.message, exc.hint)
         return
+    mirrors = ""
+    if mirror_env():
+        try:
+            given = given_mirrors()
+        except LabError as exc:
+            diagnosis.add(level, f"LAB_NODE_MIRROR: {exc.message}", exc.hint)
+            return
+        mirrors = "; nodes' registry mirror: " + ", ".join(given or [])
     where, reason = _availability(engine, ref)
     if where is None:
         diagnosis.add(
@@ -250,13 +312,31 @@ def check_sandbox(engine: Engine, diagnosis: Diagnosis, *, needed: bool, image: 
             "mirror; or name another image with --node-image (or LAB_NODE_IMAGE)",
         )
         return
-    where = where.removeprefix("is ")
+    where = where.removeprefix("is ").replace(" (from", ", from").rstrip(")")
     try:
         mode = detect_mode().describe()
     except LabError as exc:
         diagnosis.add(level, exc.message, exc.hint)
         return
-    diagnosis.add("ok", f"sandbox nodes: {ref} ({where}), {mode}")
+    diagnosis.add("ok", f"sandbox nodes: {ref} ({where}), {mode}{mirrors}")
+
+
+def mirror_env() -> str:
+    """LAB_NODE_MIRROR as set (`--mirror`): registry mirrors for sandbox nodes' engines."""
+    return os.environ.get("LAB_NODE_MIRROR", "").strip()
+
+
+def _node_mirrors() -> list[str] | None:
+    """The nodes' mirrors asked for with LAB_NODE_MIRROR (None: none, or not valid: then
+    check_sandbox says so)."""
+    if not mirror_env():
+        return None
+    from lab.sandbox.nodes import given_mirrors
+
+    try:
+        return given_mirrors()
+    except LabError:
+        return None
 
 
 def check_hazards(lesson: Lesson, diagnosis: Diagnosis, *, allowed: bool) -> None:
@@ -305,13 +385,16 @@ def diagnose(
         diagnosis.add(level, exc.message, exc.hint or ENGINE_HINT)
         return diagnosis
     engine_part, lesson_part = Diagnosis(), Diagnosis()
+    node_mirrors = _node_mirrors() if any(boxed) else None
     with ThreadPoolExecutor(max_workers=1) as pool:  # the engine's answers, meanwhile the rest
         engine_done = pool.submit(check_engine, client, engine_part)
         if any(boxed) or not lessons:
             check_sandbox(client, lesson_part, needed=any(boxed), image=node_image)
         for need, in_sandbox in zip(needs, boxed, strict=True):
             if need.uses_docker:
-                check_lesson(client, need, lesson_part, sandboxed=in_sandbox)
+                check_lesson(
+                    client, need, lesson_part, sandboxed=in_sandbox, node_mirrors=node_mirrors
+                )
         engine_done.result()
     diagnosis.findings += engine_part.findings + lesson_part.findings
     return diagnosis

@@ -32,6 +32,39 @@ _SHORT_VALUE = frozenset(f[1] for f in _RUN_VALUE_FLAGS if len(f) == 2)
 _OTHER_VALUE_FLAGS = frozenset(
     "--filter --format --platform -t --time -s --signal -m --mode".split()
 )
+# `docker service create` flags that take a value.
+_SERVICE_VALUE_FLAGS = frozenset(
+    """
+    -e -l -p -u -w --config --constraint --container-label --credential-spec --dns
+    --dns-option --dns-search --endpoint-mode --entrypoint --env --env-file --generic-resource
+    --group --health-cmd --health-interval --health-retries --health-start-period
+    --health-timeout --host --hostname --isolation --label --limit-cpu --limit-memory
+    --limit-pids --log-driver --log-opt --max-concurrent --mode --mount --name --network
+    --placement-pref --publish --replicas --replicas-max-per-node --reserve-cpu
+    --reserve-memory --restart-condition --restart-delay --restart-max-attempts
+    --restart-window --rollback-delay --rollback-failure-action --rollback-max-failure-ratio
+    --rollback-monitor --rollback-order --rollback-parallelism --secret --stop-grace-period
+    --stop-signal --sysctl --ulimit --update-delay --update-failure-action
+    --update-max-failure-ratio --update-monitor --update-order --update-parallelism --user
+    --workdir --cap-add --cap-drop
+    """.split()
+)
+# `docker build` flags that take a value.
+_BUILD_VALUE_FLAGS = frozenset(
+    """
+    -f -m -o -t --add-host --build-arg --build-context --cache-from --cache-to --cgroup-parent
+    --cpu-period --cpu-quota --cpu-shares --cpuset-cpus --cpuset-mems --file --iidfile
+    --isolation --label --memory --memory-swap --metadata-file --network --output --platform
+    --progress --secret --security-opt --shm-size --ssh --tag --target --ulimit --builder
+    """.split()
+)
+# `docker compose` / `docker-compose` global flags that take a value.
+_COMPOSE_VALUE_FLAGS = frozenset(
+    "-f -p --file --project-name --project-directory --env-file --profile --ansi".split()
+)
+# `docker commit` / `docker import` flags that take a value.
+_MADE_VALUE_FLAGS = frozenset("-a -c -m --author --change --message --platform".split())
+_COMPOSE_VERBS = frozenset({"up", "pull", "run", "create"})
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _PUSH_DIGEST = re.compile(
     r"^(?P<tag>[\w][\w.-]{0,127}): digest: (?P<digest>sha256:[0-9a-f]{64})", re.M
@@ -62,6 +95,50 @@ class DockerRun:
     ports: tuple[Port, ...] = ()
     bind_sources: tuple[str, ...] = ()
     """Host paths mounted with -v SRC:DST (as written)."""
+
+
+@dataclass(frozen=True)
+class DockerCreate:
+    """`docker create IMAGE`: a container made from an image, not started."""
+
+    image: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceCreate:
+    """`docker service create IMAGE`: a swarm service whose tasks run the image."""
+
+    image: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class DockerBuild:
+    """`docker build [-t TAG]... [-f FILE] CONTEXT`: an image made from a Dockerfile."""
+
+    tags: tuple[str, ...]
+    """The images it names (`-t`)."""
+    dockerfile: str | None
+    """`-f FILE` as written (None: CONTEXT/Dockerfile; `-`: read from standard input)."""
+    context: str
+    """The build context as written (`-`: the Dockerfile itself comes on standard input)."""
+
+
+@dataclass(frozen=True)
+class ImageMade:
+    """`docker commit CONTAINER REF` or `docker import FILE REF`: an image made here."""
+
+    ref: str
+
+
+@dataclass(frozen=True)
+class ComposeUp:
+    """`docker compose up|pull|run|create`, `docker-compose …` or `docker stack deploy`: images
+    named in compose files."""
+
+    files: tuple[str, ...]
+    """The compose files named (`-f`, `-c`); none: the default names in the directory."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +201,11 @@ class ChangeDir:
 Action = (
     ChangeDir
     | DockerRun
+    | DockerCreate
+    | ServiceCreate
+    | DockerBuild
+    | ImageMade
+    | ComposeUp
     | DockerPull
     | DockerPush
     | DockerTag
@@ -277,7 +359,90 @@ _ALIASES = {
     ("image", "push"): "push",
     ("image", "tag"): "tag",
     ("image", "rm"): "rmi",
+    ("image", "build"): "build",
+    ("image", "import"): "import",
+    ("container", "commit"): "commit",
+    ("buildx", "build"): "build",
+    ("builder", "build"): "build",
 }
+
+
+def _values(args: list[str], value_flags: frozenset[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """Operands and flag values of a command (flags listed in value_flags take the next word
+    unless given as --flag=value or -fvalue); operands stop at the first non-flag word after
+    which nothing is read (the caller decides)."""
+    operands: list[str] = []
+    values: dict[str, list[str]] = {}
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            operands += args[i + 1 :]
+            break
+        if word.startswith("-") and word != "-":
+            flag, eq, inline = word.partition("=")
+            if not eq and not flag.startswith("--") and len(flag) > 2 and flag[:2] in value_flags:
+                flag, inline, eq = flag[:2], flag[2:], "="
+            if eq:
+                values.setdefault(flag, []).append(inline)
+            elif flag in value_flags:
+                i += 1
+                values.setdefault(flag, []).append(args[i] if i < len(args) else "")
+        else:
+            operands.append(word)
+        i += 1
+    return operands, values
+
+
+def _first_operand(args: list[str], value_flags: frozenset[str]) -> tuple[str | None, str | None]:
+    """The first non-flag word (the image of `service create`) and the --name given before it."""
+    i = 0
+    name = None
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            return (args[i + 1] if i + 1 < len(args) else None), name
+        if not word.startswith("-") or word == "-":
+            return word, name
+        flag, eq, inline = word.partition("=")
+        value = inline if eq else None
+        if not eq and flag in value_flags:
+            i += 1
+            value = args[i] if i < len(args) else ""
+        if flag == "--name":
+            name = value
+        i += 1
+    return None, name
+
+
+def _build(args: list[str]) -> DockerBuild | None:
+    operands, values = _values(args, _BUILD_VALUE_FLAGS)
+    if len(operands) != 1:
+        return None
+    tags = tuple(values.get("-t", []) + values.get("--tag", []))
+    files = values.get("-f", []) + values.get("--file", [])
+    return DockerBuild(tags, files[-1] if files else None, operands[0])
+
+
+def _compose(args: list[str]) -> ComposeUp | None:
+    """`compose [-f F]... VERB ...` (the words after `docker compose` or `docker-compose`)."""
+    files: list[str] = []
+    i = 0
+    while i < len(args):
+        word = args[i]
+        flag, eq, inline = word.partition("=")
+        if flag in ("-f", "--file"):
+            if eq:
+                files.append(inline)
+            else:
+                i += 1
+                files.append(args[i] if i < len(args) else "")
+        elif word.startswith("-") and flag in _COMPOSE_VALUE_FLAGS and not eq:
+            i += 1
+        elif not word.startswith("-"):
+            return ComposeUp(tuple(files)) if word in _COMPOSE_VERBS else None
+        i += 1
+    return None
 
 
 def _docker(args: list[str]) -> Action | None:
@@ -292,6 +457,22 @@ def _docker(args: list[str]) -> Action | None:
         verb, rest = _ALIASES[(verb, rest[0])], rest[1:]
     if verb == "run":
         return _run(rest)
+    if verb == "create":
+        created = _run(rest)
+        return DockerCreate(created.image, created.name) if created else None
+    if verb == "service" and rest[:1] == ["create"]:
+        image, name = _first_operand(rest[1:], _SERVICE_VALUE_FLAGS)
+        return ServiceCreate(image, name) if image else None
+    if verb == "build":
+        return _build(rest)
+    if verb == "compose":
+        return _compose(rest)
+    if verb == "stack" and rest[:1] == ["deploy"]:
+        _, values = _values(rest[1:], frozenset({"-c", "--compose-file"}))
+        return ComposeUp(tuple(values.get("-c", []) + values.get("--compose-file", [])))
+    if verb in ("commit", "import"):
+        words, _ = _values(rest, _MADE_VALUE_FLAGS)
+        return ImageMade(words[1]) if len(words) == 2 else None
     operands, flags = _operands(rest)
     if verb == "pull" and len(operands) == 1:
         return DockerPull(operands[0])
@@ -317,6 +498,10 @@ def read_commands(block: str) -> CommandFacts:
             continue
         if words[0] == "docker":
             action = _docker(words[1:])
+            if action is not None:
+                actions.append(action)
+        elif words[0] == "docker-compose":
+            action = _compose(words[1:])
             if action is not None:
                 actions.append(action)
         elif words[0] in ("cd", "pushd", "popd"):

@@ -5,17 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.lesson.commands import (
-    DockerPull,
-    DockerPush,
-    DockerRmi,
-    DockerRun,
-    DockerTag,
-    read_commands,
-    with_tag,
-)
+from lab.lesson.commands import DockerRmi, DockerRun, read_commands, with_tag
+from lab.lesson.images import lesson_images
 from lab.lesson.model import Lesson
-from lab.lesson.reference import is_registry_host
 
 
 @dataclass(frozen=True)
@@ -24,7 +16,8 @@ class LessonNeeds:
 
     uses_docker: bool = False
     images: tuple[str, ...] = ()
-    """Images it runs or pulls from elsewhere (not ones it builds, tags or pushes itself)."""
+    """Images it needs from a registry (lab.lesson.images): runs, pulls, builds on, … (not
+    ones it builds, tags or pushes itself)."""
     host_ports: tuple[int, ...] = ()
     """Host ports it publishes."""
     names: tuple[str, ...] = ()
@@ -46,16 +39,9 @@ def sandboxed(lesson: Lesson, option: bool | None = None) -> bool:
     return option if option is not None else lesson.front_matter.lab.sandbox
 
 
-def _registry_host(ref: str) -> str | None:
-    first, slash, _ = ref.partition("/")
-    return first if slash and is_registry_host(first) else None
-
-
 def lesson_needs(lesson: Lesson) -> LessonNeeds:
     """Images, host ports and container names the lesson's steps use."""
     uses_docker = False
-    made: set[str] = set()
-    images: list[str] = []
     ports: list[int] = []
     names: list[str] = []
     removes: list[str] = []
@@ -66,16 +52,6 @@ def lesson_needs(lesson: Lesson) -> LessonNeeds:
         for action in read_commands(step.command).actions:
             if isinstance(action, DockerRmi):
                 removes += [with_tag(r) for r in action.refs if "$" not in r]
-            if isinstance(action, DockerTag):
-                made.add(with_tag(action.target))
-            elif isinstance(action, DockerPush):
-                made.add(with_tag(action.ref))
-            elif isinstance(action, DockerPull | DockerRun):
-                ref = with_tag(action.image if isinstance(action, DockerRun) else action.ref)
-                host = _registry_host(ref)
-                local = host is not None and host.split(":")[0] in ("localhost", "127.0.0.1")
-                if ref not in made and ref not in images and not local and "$" not in ref:
-                    images.append(ref)
             if isinstance(action, DockerRun):
                 if action.name and action.name not in names:
                     names.append(action.name)
@@ -83,5 +59,9 @@ def lesson_needs(lesson: Lesson) -> LessonNeeds:
                     if port.host_port and port.host_port not in ports:
                         ports.append(port.host_port)
     return LessonNeeds(
-        uses_docker, tuple(images), tuple(ports), tuple(names), tuple(dict.fromkeys(removes))
+        uses_docker,
+        lesson_images(lesson).refs,
+        tuple(ports),
+        tuple(names),
+        tuple(dict.fromkeys(removes)),
     )

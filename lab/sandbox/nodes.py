@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import secrets
 import tarfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from requests.exceptions import RequestException
 
 from lab.engine.cleanup import CleanupReport
-from lab.errors import EnvironmentNotReady, LabError
+from lab.errors import EnvironmentNotReady, LabError, UsageError
 from lab.sandbox import owner as labels
 from lab.sandbox.mode import NodeMode, caps_mode, detect_mode, engine_bounding_set
 from lab.sandbox.mode import refused_privileged as _refused
@@ -31,6 +32,9 @@ T = TypeVar("T")
 DEFAULT_IMAGE = "docker:dind"
 """The node image unless `--node-image` or LAB_NODE_IMAGE says otherwise."""
 IMAGE_ENV = "LAB_NODE_IMAGE"
+MIRROR_ENV = "LAB_NODE_MIRROR"
+"""Registry mirrors for the nodes' engines (`--mirror`; several: separated by spaces or
+commas), instead of the host engine's: e.g. a bundle's registry (`lab bundle serve`)."""
 READY_TIMEOUT = 60.0
 """Seconds a node's inner dockerd gets to answer (measured: < 1 s on the test machine)."""
 READY_POLL = 0.1
@@ -68,17 +72,43 @@ def check_host() -> None:
     nsenter()
 
 
+def seen_from_node(mirror: str) -> str:
+    """A mirror's URL as a node reaches it: one on the host's loopback is reached through the
+    node's default gateway (`{gateway}` in node-init.sh)."""
+    parts = urlsplit(mirror)
+    if parts.hostname in LOOPBACK:
+        port = f":{parts.port}" if parts.port else ""
+        mirror = f"{parts.scheme}://{{gateway}}{port}{parts.path}"
+    return mirror.rstrip("/")
+
+
 def inner_mirrors(info: Mapping[str, Any]) -> list[str]:
-    """The host engine's registry mirrors as a node reaches them: a mirror on the host's
-    loopback is reached through the node's default gateway (`{gateway}` in node-init.sh)."""
-    found = []
-    for mirror in (info.get("RegistryConfig") or {}).get("Mirrors") or []:
-        parts = urlsplit(mirror)
-        if parts.hostname in LOOPBACK:
-            port = f":{parts.port}" if parts.port else ""
-            mirror = f"{parts.scheme}://{{gateway}}{port}{parts.path}"
-        found.append(mirror.rstrip("/"))
-    return found
+    """The host engine's registry mirrors as a node reaches them."""
+    return [seen_from_node(m) for m in (info.get("RegistryConfig") or {}).get("Mirrors") or []]
+
+
+def given_mirrors(option: str | Sequence[str] | None = None) -> list[str] | None:
+    """The nodes' mirrors asked for (option, else LAB_NODE_MIRROR), as nodes reach them;
+    None when none is asked for (the nodes then use the host engine's)."""
+    given = option if option is not None else os.environ.get(MIRROR_ENV, "")
+    words = re.split(r"[\s,]+", given.strip()) if isinstance(given, str) else list(given)
+    mirrors = [w for w in words if w]
+    if not mirrors:
+        return None
+    for mirror in mirrors:
+        if not re.fullmatch(r"https?://[^\s/]+/?", mirror.replace("{gateway}", "gateway")):
+            raise UsageError(
+                f"'{mirror}' is not a registry mirror address",
+                "write it as http://HOST:PORT (`{gateway}` stands for the host as nodes reach "
+                "it), e.g. --mirror http://{gateway}:5050",
+            )
+    return [seen_from_node(m) for m in mirrors]
+
+
+def node_mirrors(info: Mapping[str, Any], option: str | Sequence[str] | None = None) -> list[str]:
+    """The mirrors of the nodes' engines: the ones asked for, else the host engine's."""
+    given = given_mirrors(option)
+    return given if given is not None else inner_mirrors(info)
 
 
 def _init_archive() -> bytes:
@@ -106,11 +136,14 @@ class Sandbox:
         nodes: int,
         image: str | None = None,
         owner: Owner | None = None,
+        mirrors: Sequence[str] | None = None,
     ) -> None:
         self._engine = engine
         self.lesson = lesson
         self.count = max(1, nodes)
         self.image = node_image(image)
+        self.mirrors = list(mirrors) if mirrors is not None else None
+        """The nodes' registry mirrors (None: LAB_NODE_MIRROR, else the host engine's)."""
         self.owner = owner or Owner.current()
         self.run_id = secrets.token_hex(4)
         self.name = f"lab-{self.run_id}"
@@ -149,7 +182,7 @@ class Sandbox:
         self.leftovers = sweep(client)
         self._ensure_image(client)
         self.mode = detect_mode()
-        mirrors = inner_mirrors(client.info())
+        mirrors = node_mirrors(client.info(), self.mirrors)
         self._guarded(
             lambda: client.networks.create(self.name, driver="bridge", labels=self.labels())
         )

@@ -1,0 +1,68 @@
+"""Loading a bundle into this machine's engine: each image pulled out of the bundle's registry
+(served for the while on the loopback) and tagged as the lessons name it."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab.bundle.layout import BundledImage, read_manifest
+from lab.bundle.serve import serve_bundle
+from lab.bundle.transfer import EngineTransferError, ImageProgress, Progress, pull
+from lab.errors import EnvironmentNotReady
+from lab.hoststate.bundled import LoadedImage, record_loaded
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """One image loaded."""
+
+    image: BundledImage
+    replaced: str | None
+    """The image ID the lessons' tag named before, when it named another image (which stays,
+    untagged unless other tags name it)."""
+
+
+def _image_id(engine: Any, ref: str) -> str | None:
+    from docker.errors import ImageNotFound
+
+    try:
+        return str(engine.api.inspect_image(ref)["Id"])
+    except ImageNotFound:
+        return None
+
+
+def load_bundle(bundle: Path, engine: Any, progress: Progress) -> list[Loaded]:
+    """Load every image of the bundle into the engine (which must run on this machine: it
+    pulls from this machine's loopback) and record that they came from it (`lab doctor`)."""
+    from docker.errors import APIError, DockerException
+
+    manifest = read_manifest(bundle)
+    loaded: list[Loaded] = []
+    with serve_bundle(bundle) as server:
+        for image in manifest.images:
+            source = f"{server.address}/{image.repository}:{image.tag}"
+            before = _image_id(engine, image.ref)
+            try:
+                pull(engine, source, progress, "load", name=image.ref)
+                repository, _, tag = image.ref.rpartition(":")
+                engine.api.tag(source, repository, tag)
+            except (EngineTransferError, APIError, DockerException) as exc:
+                reason = getattr(exc, "explanation", None) or getattr(exc, "message", None) or exc
+                progress(ImageProgress(image.ref, "failed", message=str(reason)))
+                raise EnvironmentNotReady(
+                    f"image {image.ref} could not be loaded from the bundle: {reason}",
+                    "`lab bundle verify` checks the bundle; the engine must run on this machine",
+                ) from exc
+            finally:
+                with contextlib.suppress(APIError, DockerException):
+                    engine.api.remove_image(source, noprune=True)
+            progress(ImageProgress(image.ref, "done", image.size, image.size, image.digest))
+            replaced = before if before not in (None, image.image_id) else None
+            loaded.append(Loaded(image, replaced))
+    record_loaded(
+        [LoadedImage(i.image.ref, i.image.image_id, str(bundle.resolve())) for i in loaded]
+    )
+    return loaded
