@@ -11,8 +11,9 @@ from typing import Any
 from lab.bundle.layout import BundledImage, read_manifest
 from lab.bundle.serve import serve_bundle
 from lab.bundle.transfer import EngineTransferError, ImageProgress, Progress, pull
-from lab.errors import EnvironmentNotReady
+from lab.errors import EnvironmentNotReady, UsageError
 from lab.hoststate.bundled import LoadedImage, record_loaded
+from lab.lesson.commands import with_tag
 
 
 @dataclass(frozen=True)
@@ -34,15 +35,28 @@ def _image_id(engine: Any, ref: str) -> str | None:
         return None
 
 
-def load_bundle(bundle: Path, engine: Any, progress: Progress) -> list[Loaded]:
-    """Load every image of the bundle into the engine (which must run on this machine: it
-    pulls from this machine's loopback) and record that they came from it (`lab doctor`)."""
+def load_bundle(
+    bundle: Path, engine: Any, progress: Progress, only: list[str] | None = None
+) -> list[Loaded]:
+    """Load the bundle's images (every one, or the ones named in only) into the engine (which
+    must run on this machine: it pulls from this machine's loopback) and record that they came
+    from it (`lab doctor`)."""
     from docker.errors import APIError, DockerException
 
     manifest = read_manifest(bundle)
+    images = list(manifest.images)
+    if only:
+        wanted = {with_tag(ref) for ref in only}
+        missing = sorted(wanted - {i.ref for i in images})
+        if missing:
+            raise UsageError(
+                f"{bundle} has no image {', '.join(missing)}",
+                "it has: " + ", ".join(i.ref for i in images),
+            )
+        images = [i for i in images if i.ref in wanted]
     loaded: list[Loaded] = []
     with serve_bundle(bundle) as server:
-        for image in manifest.images:
+        for image in images:
             source = f"{server.address}/{image.repository}:{image.tag}"
             before = _image_id(engine, image.ref)
             try:

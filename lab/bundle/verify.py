@@ -135,7 +135,8 @@ class _Verifier:
         for blob in named:
             if blob.digest not in {b.digest for b in recorded}:
                 self.blob(check, blob)
-        for blob in (*recorded, *named):
+        every = {b.digest: b for b in (*recorded, *named)}
+        for blob in every.values():
             kind = "manifest" if blob.kind == "manifest" else "blob"
             path = (revision_link if kind == "manifest" else layer_link)(
                 self.storage, repository, blob.digest

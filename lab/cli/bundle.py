@@ -130,9 +130,10 @@ def cmd_bundle(args: argparse.Namespace) -> int:
             f"`lab bundle {action}` takes one bundle directory",
             f"lab bundle {action} DIR",
         )
-    if args.output or args.image:
+    if args.output or args.no_node_image or args.node_image or (args.image and action != "load"):
         raise UsageError(
-            f"-o and --image are for making a bundle, not for `lab bundle {action}`",
+            f"-o, --image, --node-image and --no-node-image are for making a bundle, not for "
+            f"`lab bundle {action}` (only load takes --image: the images to load)",
             "lab bundle LESSON... -o DIR [--image REF]",
         )
     if args.listen and action != "serve":
@@ -141,7 +142,7 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     if action == "verify":
         return verify(bundle)
     if action == "load":
-        return load(bundle)
+        return load(bundle, args.image)
     return serve(bundle, args.listen or DEFAULT_LISTEN)
 
 
@@ -163,7 +164,7 @@ def make(args: argparse.Namespace) -> int:
     plan = plan_bundle(
         [(lesson, inside[lesson.path]) for lesson in lessons],
         given=args.image,
-        node_image=node_image(args.node_image),
+        node_image=None if args.no_node_image else node_image(args.node_image),
     )
     _say(
         f"lab bundle: {len(plan.lessons)} lessons, {len(plan.images)} images: "
@@ -220,15 +221,15 @@ def verify(bundle: Path) -> int:
     return ExitStatus.OK
 
 
-def load(bundle: Path) -> int:
-    """Load a bundle's images into this machine's engine."""
+def load(bundle: Path, only: list[str]) -> int:
+    """Load a bundle's images (all, or the ones named) into this machine's engine."""
     from lab.bundle.load import load_bundle
     from lab.engine.sdk import connect
 
     engine = connect(timeout=600)
     progress = progress_for(sys.stdout)
     try:
-        loaded = load_bundle(bundle, engine, progress)
+        loaded = load_bundle(bundle, engine, progress, only)
     finally:
         progress.close()
     for item in loaded:

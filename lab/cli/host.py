@@ -12,12 +12,18 @@ from lab.errors import EnvironmentNotReady, ExitStatus, UsageError
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     """`lab doctor [LESSON...]`."""
-    from lab.cli.run import load_all
+    from lab.cli.run import load_all, node_settings
     from lab.hoststate.doctor import diagnose
     from lab.lesson.needs import sandboxed
 
+    node_settings(args)
     lessons = [lesson for lesson in load_all(args.paths) if lesson.steps] if args.paths else []
-    diagnosis = diagnose(lessons, sandboxed=[sandboxed(lesson) for lesson in lessons])
+    diagnosis = diagnose(
+        lessons,
+        sandboxed=[sandboxed(lesson, True if args.sandbox else None) for lesson in lessons],
+        node_image=args.node_image,
+        allow_engine_wide=args.allow_engine_wide_changes,
+    )
     tty = sys.stdout.isatty()
     marks = (
         {"ok": "✓", "warn": "!", "fail": "✗"}

@@ -166,21 +166,14 @@ def cmd_open(args: argparse.Namespace) -> int:
     return run_app(lesson=lesson)
 
 
-def _node_settings(args: argparse.Namespace) -> None:
-    """`--node-image` and `--mirror` become LAB_NODE_IMAGE and LAB_NODE_MIRROR, which the
-    sandbox reads (also in the lab processes a run starts)."""
-    if getattr(args, "node_image", None):
-        os.environ["LAB_NODE_IMAGE"] = args.node_image
-    if getattr(args, "mirror", None):
-        os.environ["LAB_NODE_MIRROR"] = args.mirror
-
-
 def _with_sandbox(lesson: Lesson, args: argparse.Namespace) -> Lesson:
     """The lesson with `--sandbox` applied (its runners read `lab.sandbox`); `--node-image`
     and `--mirror` become LAB_NODE_IMAGE and LAB_NODE_MIRROR for them."""
     from dataclasses import replace
 
-    _node_settings(args)
+    from lab.cli.run import node_settings
+
+    node_settings(args)
     if not getattr(args, "sandbox", False):
         return lesson
     fm = lesson.front_matter
@@ -328,12 +321,18 @@ def build_parser(
         action="append",
         default=[],
         metavar="REF",
-        help="an image to bundle too (one the lessons use but do not name); repeatable",
+        help="an image to bundle too (one the lessons use but do not name); with load: an "
+        "image to load (default: all); repeatable",
     )
     p.add_argument(
         "--node-image",
         metavar="IMAGE",
         help="the sandbox node image to bundle (default: $LAB_NODE_IMAGE, else docker:dind)",
+    )
+    p.add_argument(
+        "--no-node-image",
+        action="store_true",
+        help="leave the sandbox node image out (lessons that run only on the learner's host)",
     )
     p.add_argument(
         "--listen",
@@ -346,6 +345,7 @@ def build_parser(
     p = sub.add_parser("doctor", help="check that this machine can run lessons (and which)")
     p.add_argument("paths", nargs="*", metavar="LESSON", help="lesson files or directories")
     _add_overlays_option(p)
+    _add_sandbox_options(p)
     p.set_defaults(func=commands["doctor"])
 
     p = sub.add_parser("reset", help="remove what a lesson session created on this machine")
@@ -364,9 +364,9 @@ def build_parser(
 
 def cmd_run(args: argparse.Namespace) -> int:
     """`lab run LESSON...`."""
-    from lab.cli.run import run_command
+    from lab.cli.run import node_settings, run_command
 
-    _node_settings(args)
+    node_settings(args)
     return run_command(args)
 
 

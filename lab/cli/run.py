@@ -7,6 +7,7 @@ run lessons (asyncio, the runner, the renderer) are imported, so that a run star
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -17,6 +18,15 @@ from lab.hoststate.doctor import diagnose
 from lab.lesson.load import find_lessons, load_lesson
 from lab.lesson.model import Lesson
 from lab.lesson.needs import lesson_needs, sandboxed
+
+
+def node_settings(args: argparse.Namespace) -> None:
+    """`--node-image` and `--mirror` become LAB_NODE_IMAGE and LAB_NODE_MIRROR, which the
+    sandbox reads (also in the lab processes a run starts)."""
+    if getattr(args, "node_image", None):
+        os.environ["LAB_NODE_IMAGE"] = args.node_image
+    if getattr(args, "mirror", None):
+        os.environ["LAB_NODE_MIRROR"] = args.mirror
 
 
 def load_all(paths: list[str]) -> list[Lesson]:

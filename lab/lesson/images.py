@@ -259,8 +259,13 @@ class _Reader:
     def step(self, step: Step) -> None:
         writes = written_files(step.command)
         for w in writes:
-            if w.path is not None:
-                self.files[posixpath.normpath(w.path)] = w
+            if w.path is None:
+                continue
+            path = posixpath.normpath(w.path)
+            before = self.files.get(path)
+            if w.append and before is not None:
+                w = Written(before.text + w.text, w.offset, w.path)
+            self.files[path] = w
         piped = [w for w in writes if w.path is None]
         for action in read_commands(step.command).actions:
             if isinstance(action, DockerTag):

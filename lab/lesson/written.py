@@ -8,8 +8,8 @@ import shlex
 from dataclasses import dataclass
 
 _HEREDOC = re.compile(r"<<(-?)\s*(['\"]?)([A-Za-z_][\w.-]*)\2")
-_REDIRECT = re.compile(r"(?<![0-9&<>])>>?\s*(['\"]?)([^\s'\";|&<>]+)\1")
-_TEE = re.compile(r"\btee\s+(?:-a\s+)?(['\"]?)([^\s'\";|&<>]+)\1")
+_REDIRECT = re.compile(r"(?<![0-9&<>])(>>?)\s*(['\"]?)([^\s'\";|&<>]+)\2")
+_TEE = re.compile(r"\btee\s+(-a\s+)?(['\"]?)([^\s'\";|&<>]+)\2")
 _ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'", "r": "\r", "a": "", "0": ""}
 
 
@@ -25,6 +25,8 @@ class Written:
     """The file written, as the step names it (None: piped into a command)."""
     into: str = ""
     """The command that reads it when it is piped or fed as a here-document (else empty)."""
+    append: bool = False
+    """Added to the end of the file (`>>`, `tee -a`) rather than replacing it."""
 
 
 def _escapes(text: str) -> str:
@@ -84,19 +86,20 @@ def _written_by(line: str, offset: int) -> list[Written]:
             continue
         args: list[str] = []
         path: str | None = None
+        append = False
         rest = words[1:]
         i = 0
         while i < len(rest):
             if rest[i] in (">", ">>", "<", ">&", "&>", "<<<"):
                 if rest[i] in (">", ">>") and i + 1 < len(rest):
-                    path = rest[i + 1]
+                    path, append = rest[i + 1], rest[i] == ">>"
                 i += 2
                 continue
             args.append(rest[i])
             i += 1
         text = _echo(args) if words[0] == "echo" else _printf(args)
         if path is not None:
-            found.append(Written(text, offset, path=path))
+            found.append(Written(text, offset, path=path, append=append))
         elif n + 1 < len(commands) and commands[n + 1][:1] == ["|"]:
             found.append(Written(text, offset, into=" ".join(commands[n + 1][1:])))
     return found
@@ -129,9 +132,12 @@ def written_files(block: str) -> list[Written]:
             body.append(line)
         content = "\n".join(body) + "\n"
         head = text[: heredoc.start()] + text[heredoc.end() :]
-        target = _REDIRECT.search(head) or _TEE.search(head)
-        if target:
-            found.append(Written(content, start, path=target.group(2)))
+        redirect, tee = _REDIRECT.search(head), _TEE.search(head)
+        if redirect:
+            path, append = redirect.group(3), redirect.group(1) == ">>"
+            found.append(Written(content, start, path=path, append=append))
+        elif tee:
+            found.append(Written(content, start, path=tee.group(3), append=bool(tee.group(1))))
         else:
             found.append(Written(content, start, into=head.strip()))
     return found
