@@ -29,7 +29,14 @@ from lab.bundle.storage import (
     stored_size,
     tagged,
 )
-from lab.bundle.transfer import EngineTransferError, ImageProgress, Progress, pull, push
+from lab.bundle.transfer import (
+    EngineTransferError,
+    ImageProgress,
+    Progress,
+    local_image_id,
+    pull,
+    push,
+)
 from lab.errors import EnvironmentNotReady, LabError, UsageError
 from lab.lesson.overlay import overlay_path
 
@@ -71,15 +78,6 @@ def copy_lessons(plan: BundlePlan, bundle: Path) -> list[BundledFile]:
     return list(files.values())
 
 
-def _local_id(engine: Any, ref: str) -> str | None:
-    from docker.errors import ImageNotFound
-
-    try:
-        return str(engine.api.inspect_image(ref)["Id"])
-    except ImageNotFound:
-        return None
-
-
 def bundle_image(
     engine: Any, server: RegistryServer, image: PlannedImage, progress: Progress
 ) -> BundledImage:
@@ -93,7 +91,7 @@ def bundle_image(
         pull(engine, ref, progress)
     except (EngineTransferError, APIError, DockerException) as exc:
         reason = getattr(exc, "explanation", None) or getattr(exc, "message", None) or str(exc)
-        if _local_id(engine, ref) is None:
+        if local_image_id(engine, ref) is None:
             progress(ImageProgress(ref, "failed", message=str(reason)))
             raise EnvironmentNotReady(
                 f"image {ref} cannot be pulled and is not on this machine: {reason}",

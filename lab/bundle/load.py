@@ -10,7 +10,13 @@ from typing import Any
 
 from lab.bundle.layout import BundledImage, read_manifest
 from lab.bundle.serve import serve_bundle
-from lab.bundle.transfer import EngineTransferError, ImageProgress, Progress, pull
+from lab.bundle.transfer import (
+    EngineTransferError,
+    ImageProgress,
+    Progress,
+    local_image_id,
+    pull,
+)
 from lab.errors import EnvironmentNotReady, UsageError
 from lab.hoststate.bundled import LoadedImage, record_loaded
 from lab.lesson.commands import with_tag
@@ -24,15 +30,6 @@ class Loaded:
     replaced: str | None
     """The image ID the lessons' tag named before, when it named another image (which stays,
     untagged unless other tags name it)."""
-
-
-def _image_id(engine: Any, ref: str) -> str | None:
-    from docker.errors import ImageNotFound
-
-    try:
-        return str(engine.api.inspect_image(ref)["Id"])
-    except ImageNotFound:
-        return None
 
 
 def load_bundle(
@@ -58,7 +55,7 @@ def load_bundle(
     with serve_bundle(bundle) as server:
         for image in images:
             source = f"{server.address}/{image.repository}:{image.tag}"
-            before = _image_id(engine, image.ref)
+            before = local_image_id(engine, image.ref)
             try:
                 pull(engine, source, progress, "load", name=image.ref)
                 repository, _, tag = image.ref.rpartition(":")

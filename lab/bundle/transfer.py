@@ -73,6 +73,16 @@ def stream(
     return aux
 
 
+def local_image_id(engine: Any, ref: str) -> str | None:
+    """The ID of the engine's image ref (None: it has no such image)."""
+    from docker.errors import ImageNotFound
+
+    try:
+        return str(engine.api.inspect_image(ref)["Id"])
+    except ImageNotFound:
+        return None
+
+
 def split_ref(ref: str) -> tuple[str, str | None]:
     """`registry:2` → ("registry", "2"); a digest reference keeps its digest as the "tag" the
     engine's API takes."""

@@ -26,6 +26,11 @@ def _say(text: str, stream: TextIO | None = None) -> None:
     (stream or sys.stdout).flush()
 
 
+def count(n: int, noun: str) -> str:
+    """`1 lesson`, `3 lessons`."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def size(n: int) -> str:
     """Bytes for people: `9.8 MB` (powers of 1000, as `docker images` shows them)."""
     value = float(n)
@@ -80,9 +85,10 @@ class BarProgress:
         self.bars = Progress(
             TextColumn("{task.fields[phase]:<6}"),
             TextColumn("{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=30),
             DownloadColumn(),
             TimeElapsedColumn(),
+            TextColumn("{task.fields[note]}"),
             console=Console(file=stream),
         )
         self.tasks: dict[str, Any] = {}
@@ -91,18 +97,18 @@ class BarProgress:
     def __call__(self, event: ImageProgress) -> None:
         task = self.tasks.get(event.ref)
         if task is None:
-            task = self.tasks[event.ref] = self.bars.add_task(event.ref, total=None, phase="")
+            task = self.bars.add_task(event.ref, total=None, phase="", note="")
+            self.tasks[event.ref] = task
         if event.phase == "failed":
-            self.bars.update(task, phase="FAIL", description=f"{event.ref}: {event.message}")
+            self.bars.update(task, phase="FAIL", note=event.message)
             return
         if event.phase == "local":
-            self.bars.update(task, phase="local", description=f"{event.ref} (the pull failed)")
+            self.bars.update(task, phase="local", note="the pull failed: this machine's copy")
             return
-        done = event.phase == "done"
         self.bars.update(
             task,
             phase=LABELS[event.phase],
-            description=f"{event.ref}  {event.message}" if done else event.ref,
+            note=event.message[:19],  # when done: the digest, shortened as `docker images` does
             completed=event.done,
             total=event.total or None,
         )
@@ -167,7 +173,7 @@ def make(args: argparse.Namespace) -> int:
         node_image=None if args.no_node_image else node_image(args.node_image),
     )
     _say(
-        f"lab bundle: {len(plan.lessons)} lessons, {len(plan.images)} images: "
+        f"lab bundle: {count(len(plan.lessons), 'lesson')}, {count(len(plan.images), 'image')}: "
         + ", ".join(i.ref for i in plan.images)
     )
     if plan.unknown:
@@ -183,7 +189,8 @@ def make(args: argparse.Namespace) -> int:
         progress.close()
     took = time.monotonic() - started
     _say(
-        f"bundle {bundle}: {len(manifest.lessons)} lessons, {len(manifest.images)} images, "
+        f"bundle {bundle}: {count(len(manifest.lessons), 'lesson')}, "
+        f"{count(len(manifest.images), 'image')}, "
         f"{size(manifest.total_size)} in {took:.1f}s"
     )
     _say(
@@ -215,8 +222,9 @@ def verify(bundle: Path) -> int:
         )
     manifest = report.manifest
     _say(
-        f"bundle {bundle} is intact: {len(manifest.images)} images, {report.blobs} blobs "
-        f"({size(report.bytes)}) and {len(manifest.files)} files match their digests"
+        f"bundle {bundle} is intact: {count(len(manifest.images), 'image')}, "
+        f"{count(report.blobs, 'blob')} ({size(report.bytes)}) and "
+        f"{count(len(manifest.files), 'file')} match their digests"
     )
     return ExitStatus.OK
 
@@ -239,8 +247,8 @@ def load(bundle: Path, only: list[str]) -> int:
                 "(untagged unless other tags name it)"
             )
     _say(
-        f"loaded {len(loaded)} images from {bundle} into the engine, tagged as the lessons "
-        "name them; `lab doctor LESSON` shows which came from the bundle"
+        f"loaded {count(len(loaded), 'image')} from {bundle} into the engine, tagged as the "
+        "lessons name them; `lab doctor LESSON` shows which came from the bundle"
     )
     return ExitStatus.OK
 
@@ -261,7 +269,7 @@ def serve(bundle: Path, address: str) -> int:
     with server:
         everywhere = server.host in ALL_INTERFACES
         _say(
-            f"serving {bundle} ({len(manifest.images)} images) at "
+            f"serving {bundle} ({count(len(manifest.images), 'image')}) at "
             f"{'every interface, ' if everywhere else ''}{server.url}; Ctrl-C stops it"
         )
         _say(f'  this machine\'s engine: "registry-mirrors": ["{server.url}"] in daemon.json')
