@@ -83,7 +83,22 @@ def bundle_image(
 ) -> BundledImage:
     """Pull the image (this machine's copy is used when the pull fails), push it into the
     bundle's registry under its storage name (through a tag of ours, removed after), and
-    read back what the registry stored."""
+    read back what the registry stored. An image the engine did not have before is removed
+    from it again (unless a container uses it meanwhile): the engine is left as it was."""
+    from docker.errors import APIError, DockerException
+
+    had = local_image_id(engine, image.ref)
+    try:
+        return _bundle_image(engine, server, image, progress)
+    finally:
+        if had is None:
+            with contextlib.suppress(APIError, DockerException):
+                engine.api.remove_image(image.ref)
+
+
+def _bundle_image(
+    engine: Any, server: RegistryServer, image: PlannedImage, progress: Progress
+) -> BundledImage:
     from docker.errors import APIError, DockerException
 
     ref = image.ref

@@ -67,9 +67,10 @@ def load_bundle(
                     f"image {image.ref} could not be loaded from the bundle: {reason}",
                     "`lab bundle verify` checks the bundle; the engine must run on this machine",
                 ) from exc
-            finally:
-                with contextlib.suppress(APIError, DockerException):
-                    engine.api.remove_image(source, noprune=True)
+            finally:  # our tag, and the digest reference the pull gave the image
+                for ours in (source, f"{server.address}/{image.repository}@{image.digest}"):
+                    with contextlib.suppress(APIError, DockerException):
+                        engine.api.remove_image(ours, noprune=True)
             progress(ImageProgress(image.ref, "done", image.size, image.size, image.digest))
             replaced = before if before not in (None, image.image_id) else None
             loaded.append(Loaded(image, replaced))

@@ -11,10 +11,13 @@ bundle's registry log shows theirs. Docker Hub is not reachable from these machi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -225,6 +228,33 @@ def test_the_served_bundle_is_read_only(made: Made) -> None:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/v2/", timeout=2)
 
 
+def test_lab_bundle_serve_until_sigterm(made: Made) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab", "bundle", "serve", str(made.path), "--listen", "127.0.0.1:0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        match = re.search(r" at (http://127\.0\.0\.1:\d+); Ctrl-C stops it", first)
+        assert match, first
+        with urllib.request.urlopen(f"{match.group(1)}/v2/_catalog", timeout=10) as answer:
+            catalog = json.loads(answer.read())["repositories"]
+        assert {"library/registry", "library/hello-world", "library/docker"} <= set(catalog)
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == ExitStatus.OK, first + rest
+    assert "stopped" in rest
+    with pytest.raises(OSError):  # its registry went with it
+        urllib.request.urlopen(f"{match.group(1)}/v2/", timeout=2)
+
+
 @pytest.fixture
 def own_image() -> Iterator[str]:
     """An image only this test has (made with `docker import`), removed afterwards."""
@@ -273,3 +303,8 @@ def test_load_tags_images_as_the_lessons_name_them_and_doctor_says_so(
         check=True, capture_output=True, text=True,
     ).stdout  # fmt: skip
     assert "lab-bundle-test" not in leftovers.replace(own_image, "")  # no tag of ours is left
+    digests = subprocess.run(
+        ["docker", "image", "inspect", "-f", "{{json .RepoDigests}}", own_image],
+        check=True, capture_output=True, text=True,
+    ).stdout  # fmt: skip
+    assert "127.0.0.1:" not in digests  # nor the bundle registry's digest reference
