@@ -136,10 +136,11 @@ def cmd_bundle(args: argparse.Namespace) -> int:
             f"`lab bundle {action}` takes one bundle directory",
             f"lab bundle {action} DIR",
         )
-    if args.output or args.no_node_image or args.node_image or (args.image and action != "load"):
+    making = args.output or args.no_node_image or args.node_image or args.overlays
+    if making or (args.image and action != "load"):
         raise UsageError(
-            f"-o, --image, --node-image and --no-node-image are for making a bundle, not for "
-            f"`lab bundle {action}` (only load takes --image: the images to load)",
+            "-o, --image, --node-image, --no-node-image and --overlays are for making a bundle, "
+            f"not for `lab bundle {action}` (only load takes --image: the images to load)",
             "lab bundle LESSON... -o DIR [--image REF]",
         )
     if args.listen and action != "serve":

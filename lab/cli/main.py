@@ -340,6 +340,7 @@ def build_parser(
         help="for serve: where the registry listens (default 127.0.0.1:5050, this machine "
         "only; 0.0.0.0:5050 for a room and for sandbox nodes)",
     )
+    _add_overlays_option(p)
     p.set_defaults(func=commands["bundle"])
 
     p = sub.add_parser("doctor", help="check that this machine can run lessons (and which)")

@@ -71,12 +71,13 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Made]:
     path = root / "room"
     posts, overlays = offline_posts()
     env = {**os.environ, "LAB_STATE_DIR": str(root / "state")}
-    if overlays is not None:
-        env["LAB_OVERLAYS"] = str(overlays)  # the posts' overlays, read where they are kept
+    # the posts' overlays are kept apart from them: the bundle carries them beside the posts
+    where = ["--overlays", str(overlays)] if overlays is not None else []
     t0 = time.monotonic()
     r = run_lab(
-        "bundle", str(ROOT / "lessons"), *map(str, posts), "-o", str(path), env=env, timeout=900
-    )
+        "bundle", str(ROOT / "lessons"), *map(str, posts), *where, "-o", str(path),
+        env=env, timeout=900,
+    )  # fmt: skip
     seconds = time.monotonic() - t0
     assert r.status == ExitStatus.OK, r.stdout + r.stderr
     yield Made(path, r.stdout, seconds, posts)
@@ -98,6 +99,10 @@ def test_the_bundle_holds_the_course_and_every_image_it_needs(made: Made) -> Non
     inside = "lessons/lessons/" if made.posts else "lessons/"  # one directory: its layout
     assert [p for p in manifest.lessons if p.startswith(inside)] == [inside + n for n in course]
     assert len(manifest.lessons) == len(course) + len(made.posts)
+    overlays = [f.path for f in manifest.files if f.path.endswith(".lab.yml")]
+    for post in made.posts:  # each post's overlay went with it, under the post's name
+        if (ROOT / "tests" / "fixtures" / "pwd" / f"{post.stem}.lab.yml").is_file():
+            assert f"lessons/{post.stem}.lab.yml" in overlays, overlays
     for image in manifest.images:
         assert image.digest.startswith("sha256:") and image.size > 0
         assert image.used_by, image
