@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import os
 import re
-import shlex
 import shutil
 import tempfile
 import time
@@ -306,14 +305,12 @@ class LessonRunner:
 
         return await self._placed().run_step(step, run)
 
-    async def _share_captures(self) -> None:
-        """Make captured values visible as variables in every live terminal."""
-        if not self.captures:
-            return
-        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.captures.items())
+    def _share_captures(self) -> None:
+        """Make captured values variables in every live terminal, without a command on screen
+        (a shell started later gets them in its environment)."""
         for session in self._sessions.values():
             if session.alive:
-                await session.run(f"export {exports}", timeout=10)
+                session.export(self.captures)
 
     # ------------------------------------------------------------------ checks
     def _infers(self, step: Step) -> bool:
@@ -363,7 +360,7 @@ class LessonRunner:
 
     async def _run_checks(self, step: Step, result: StepResult) -> list[CheckResult]:
         if result.captures:
-            await self._share_captures()
+            self._share_captures()
         results = []
         secrets = self._secrets
         for check in step.checks:

@@ -10,18 +10,79 @@ HEADLESS_PS1 = "$ "
 HEADLESS_PS2 = "> "
 """bash's usual continuation prompt."""
 
+SYNC_KEY = "\x1b[31415~"
+"""A key sequence no terminal sends, bound (`bind -x`) to sourcing the session's variables
+file: lab sets variables in a shell that waits at its prompt without typing a command, so
+nothing appears on the learner's screen (readline redraws the same line)."""
+
+_NAMES = " ".join(f"${{!{c}@}}" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+"""Every variable's name, by expansion only (`compgen -v` would fork at each prompt)."""
+_NOT_SAVED = (
+    "__lab_*|BASH*|COMP_*|FUNCNAME|GROUPS|DIRSTACK|PIPESTATUS|EPOCH*|HIST*|LINENO|RANDOM|"
+    "SRANDOM|SECONDS|PWD|OLDPWD|SHLVL|_|PPID|UID|EUID|PS[0-4]|PROMPT_COMMAND|COLUMNS|LINES|"
+    "OPTIND|OPTARG|OPTERR|MAILCHECK|READLINE_*|SHELLOPTS|BASHOPTS|LAB_*|IFS|TERM"
+)
+"""Variables a saved shell state leaves out: bash's own, dynamic ones, lab's."""
+
+
+def _quote(path: str) -> str:
+    return "'" + path.replace("'", "'\\''") + "'"
+
+
+def state_hooks(state_file: str | None, sync_file: str | None) -> tuple[str, str]:
+    """(rc text, what the prompt hook runs): a shell state saved at every prompt and sourced at
+    start-up (variables that differ from how the shell started, and its directory), and the
+    key that sources lab's variables file."""
+    lines: list[str] = []
+    save = ""
+    if sync_file is not None:
+        lines += [
+            f"__lab_sync() {{ [[ -r {_quote(sync_file)} ]] && . {_quote(sync_file)}; }}",
+            "for __lab_m in emacs vi-insert vi-command; do",
+            f'  bind -m "$__lab_m" -x \'"{SYNC_KEY.replace(chr(27), chr(92) + "e")}": '
+            "__lab_sync' 2>/dev/null",
+            "done",
+        ]
+    if state_file is not None:
+        target = _quote(state_file)
+        lines += [
+            "# What the shell was given: a saved state lists only what differs from it.",
+            "declare -A __lab_env0=()",
+            f"for __lab_n in {_NAMES}; do __lab_env0[$__lab_n]=${{!__lab_n-}}; done",
+            "__lab_save() {",
+            "  local __lab_n",
+            "  {",
+            f"    for __lab_n in {_NAMES}; do",
+            f"      case $__lab_n in {_NOT_SAVED}) continue ;; esac",
+            '      [[ -v __lab_env0[$__lab_n] && ${__lab_env0[$__lab_n]} == "${!__lab_n-}" ]] '
+            "&& continue",
+            '      declare -p "$__lab_n" 2>/dev/null',
+            "    done",
+            "    printf 'cd -- %q\\n' \"$PWD\"",
+            f"  }} 2>/dev/null > {target}",
+            "}",
+            f"[[ -r {target} ]] && . {target}",
+        ]
+        save = "__lab_save; "
+    return "\n".join(lines), save
+
 
 def _osc(payload: bytes) -> str:
     """An OSC sequence in bash prompt-escape notation (`\\e` = ESC, `\\a` = BEL)."""
     return "\\e]" + payload.decode("ascii") + "\\a"
 
 
-def rcfile_text(*, user_rc: bool) -> str:
+def rcfile_text(
+    *, user_rc: bool, state_file: str | None = None, sync_file: str | None = None
+) -> str:
     """The rcfile given to `bash --rcfile`: optionally the user's ~/.bashrc, then our hooks.
 
     The hooks come after the user's rc so a prompt framework cannot overwrite them, and
     `__lab_wrap` runs at the end of every PROMPT_COMMAND to re-wrap a PS1 it rewrote.
+    state_file: where the shell keeps its state (see `state_hooks`); sync_file: what the
+    SYNC_KEY sources (paths as the shell sees them).
     """
+    state_rc, save = state_hooks(state_file, sync_file)
     prompt_start = _osc(OSC_133 + b";A")
     prompt_end = _osc(OSC_133 + b";B")
     command_start = _osc(OSC_133 + b";C")
@@ -45,7 +106,7 @@ set +o histexpand
 bind 'set enable-active-region off' 2>/dev/null
 
 # 133;D;<status>: printed first so it sees the finished command's $? (and keeps it).
-__lab_precmd() {{ local s=$?; printf '{command_end}' "$s"; return "$s"; }}
+__lab_precmd() {{ local s=$?; {save}printf '{command_end}' "$s"; return "$s"; }}
 
 # PS1 inside 133;A ... 133;B (\\[ \\] tell readline the marks take no room); PS2 starts
 # with our "more input wanted" mark; PS0 (printed when a command starts) ends with 133;C.
@@ -64,5 +125,6 @@ if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501 )); then
 else
   PROMPT_COMMAND="__lab_precmd;${{PROMPT_COMMAND:+$PROMPT_COMMAND;}}__lab_wrap"
 fi
+{state_rc}
 __lab_wrap
 """

@@ -62,9 +62,12 @@ def spawn_shell(
     user_rc: bool,
     argv_prefix: Sequence[str],
     rc_dir: tuple[Path, str] | None,
+    state_file: str | None = None,
+    sync_file: str | None = None,
 ) -> tuple[ptyprocess.PtyProcess, str]:
     """Write the session's rcfile and start `shell` with it on a new pty: the process and
-    the rcfile's path (to remove once bash has read it). See ShellSession for rc_dir."""
+    the rcfile's path (to remove once bash has read it). See ShellSession for rc_dir;
+    `rcfile_text` for state_file and sync_file (as the shell names them)."""
     if not cwd.is_dir():
         raise ShellError(
             f"cannot start a shell in {cwd}: no such directory",
@@ -79,10 +82,8 @@ def spawn_shell(
             f"cannot write the shell's rcfile: {e}", hint="check that /tmp is writable"
         ) from e
     with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(rcfile_text(user_rc=user_rc))
-    rcfile = path
-    if rc_dir is not None:
-        rcfile = f"{rc_dir[1].rstrip('/')}/{os.path.basename(path)}"
+        f.write(rcfile_text(user_rc=user_rc, state_file=state_file, sync_file=sync_file))
+    rcfile = as_shell_sees(path, rc_dir)
     # --noprofile: no /etc/profile or ~/.profile; --rcfile: ours instead of ~/.bashrc
     # (which ours sources only for user_rc); -i: interactive, so prompts are shown.
     argv = [*argv_prefix, shell, "--noprofile", "--rcfile", rcfile, "-i"]
@@ -94,6 +95,25 @@ def spawn_shell(
     proc.delayafterclose = 0.0  # we reap the shell ourselves: no sleeps in close()
     proc.delayafterterminate = 0.0
     return proc, path
+
+
+def as_shell_sees(path: str, rc_dir: tuple[Path, str] | None) -> str:
+    """A file of ours in rc_dir as the shell names it."""
+    if rc_dir is None:
+        return path
+    return f"{rc_dir[1].rstrip('/')}/{os.path.basename(path)}"
+
+
+def variables_file(rc_dir: tuple[Path, str] | None) -> str:
+    """A new, empty file for the variables lab sets in a shell (next to its rcfile)."""
+    try:
+        fd, path = tempfile.mkstemp(prefix="lab-vars-", dir=rc_dir[0] if rc_dir else None)
+    except OSError as e:
+        raise ShellError(
+            f"cannot write the shell's variables file: {e}", hint="check that /tmp is writable"
+        ) from e
+    os.close(fd)
+    return path
 
 
 def remove_rcfile(path: str | None) -> None:

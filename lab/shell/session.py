@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import shlex
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from lab.errors import ShellError
 from lab.shell import processes, waiting
 from lab.shell.answer import POLL_INTERVAL, PROMPT_IDLE, reply_to_waiting
 from lab.shell.channel import PtyChannel
+from lab.shell.integration import SYNC_KEY
 from lab.shell.keys import CTRL_C, ENTER, block_lines, line_keys
 from lab.shell.marks import Mark, MarkScanner
 from lab.shell.result import Answerer, CommandResult, Outcome, RunRecord
@@ -48,13 +50,18 @@ class ShellSession:
         argv_prefix: Sequence[str] = (),
         rc_dir: tuple[Path, str] | None = None,
         base_env: Mapping[str, str] | None = None,
+        state_file: Path | None = None,
     ) -> None:
         """argv_prefix, rc_dir and base_env put the shell somewhere else, e.g. in a container:
         the shell is started as `argv_prefix + [shell, ...]` (`nsenter -t PID -a --`), its
         rcfile is written to rc_dir[0] (a directory as we see it) and named to the shell as
         rc_dir[1] (the same directory as the shell sees it), and its environment starts from
         base_env (the container's) instead of ours. The prefix must exec or wait for the
-        shell on the same pty, so that prompts, Ctrl-C and hang-ups work as at home."""
+        shell on the same pty, so that prompts, Ctrl-C and hang-ups work as at home.
+
+        state_file (a shell on this host): the shell sources it at start-up and rewrites it
+        at every prompt with its variables (those that differ from how it started) and its
+        directory, so a later shell can take up where this one stopped."""
         self.name = name
         self._cwd = Path(cwd)
         self._env = processes.session_env(env, base_env)
@@ -69,6 +76,10 @@ class ShellSession:
         self._channel: PtyChannel | None = None
         self._tty: str | None = None
         self._rcfile: str | None = None
+        self.state_file = state_file if rc_dir is None else None
+        self._vars_file: str | None = None
+        """What SYNC_KEY makes the shell source (lab's variables), as we see it."""
+        self._sync_pending = False
         self._scanner = MarkScanner()
         self._changed = asyncio.Event()
         self._run: RunRecord | None = None
@@ -112,15 +123,26 @@ class ShellSession:
         if self.alive:
             return
         await self.close()  # the remains of a shell that exited by itself
-        proc, self._rcfile = processes.spawn_shell(
-            shell=self._shell,
-            cwd=self._cwd,
-            env=self._env,
-            dimensions=(self._rows, self._cols),
-            user_rc=self._user_rc,
-            argv_prefix=self._argv_prefix,
-            rc_dir=self._rc_dir,
-        )
+        if self.state_file is not None:
+            with contextlib.suppress(OSError):
+                self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        self._vars_file = processes.variables_file(self._rc_dir)
+        try:
+            proc, self._rcfile = processes.spawn_shell(
+                shell=self._shell,
+                cwd=self._cwd,
+                env=self._env,
+                dimensions=(self._rows, self._cols),
+                user_rc=self._user_rc,
+                argv_prefix=self._argv_prefix,
+                rc_dir=self._rc_dir,
+                state_file=str(self.state_file) if self.state_file is not None else None,
+                sync_file=processes.as_shell_sees(self._vars_file, self._rc_dir),
+            )
+        except ShellError:
+            processes.remove_rcfile(self._vars_file)
+            self._vars_file = None
+            raise
         self._attach(proc)
         outcome = await self._wait(lambda: self._tracker.ready, self._now() + ready_timeout)
         if outcome is None:
@@ -194,6 +216,24 @@ class ShellSession:
             prompt_hidden=outcome == "unanswered_prompt" and run.prompt_hidden,
         )
 
+    def export(self, variables: Mapping[str, str]) -> None:
+        """Set (and export) variables in the shell without typing a command: at once when it
+        waits at its prompt, else when its prompt is next back (nothing shows on screen)."""
+        if self._vars_file is None or not variables:
+            return
+        text = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in variables.items())
+        with contextlib.suppress(OSError):
+            Path(self._vars_file).write_text(text, encoding="utf-8")
+        self._sync_pending = True
+        if self._tracker.ready and self._run is None:
+            self._sync()
+
+    def _sync(self) -> None:
+        """Press the key that makes readline source the variables file."""
+        if self._sync_pending:
+            self._sync_pending = False
+            self._write(SYNC_KEY.encode("ascii"))
+
     def send_text(self, data: str | bytes) -> None:
         """Type raw keystrokes (from a UI); returns at once."""
         self._write(data.encode("utf-8") if isinstance(data, str) else data)
@@ -227,7 +267,8 @@ class ShellSession:
         self._changed.set()
         await processes.hang_up(proc)
         processes.remove_rcfile(self._rcfile)
-        self._rcfile = None
+        processes.remove_rcfile(self._vars_file)  # the shell read it till its end
+        self._rcfile = self._vars_file = None
 
     # -- running a block ----------------------------------------------------------------
 
@@ -246,6 +287,8 @@ class ShellSession:
             outcome = await self._wait(wants_input, deadline, run, answerer)
             if outcome is not None:
                 return outcome
+            if tracker.ready:
+                self._sync()  # lab's variables first: readline takes keys in order
             self._send_line(line)
         outcome = await self._wait(wants_input, deadline, run, answerer)
         if outcome is not None:
@@ -382,6 +425,8 @@ class ShellSession:
 
     def _on_mark(self, mark: Mark) -> None:
         change = self._tracker.on_mark(mark)
+        if self._run is None and self._tracker.ready:
+            self._sync()  # variables set while a command ran: now the prompt is back
         if self._run is None or change is None:
             return
         match change:

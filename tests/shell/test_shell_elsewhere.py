@@ -30,13 +30,17 @@ async def test_prefix_rc_dir_and_base_env(tmp_path: Path) -> None:
     )
     await session.start()
     try:
-        assert [p.name for p in rc_host.iterdir()] == []  # bash read it; it is gone
+        # bash read the rcfile: it is gone; the variables file stays while the shell runs
+        assert [p.name[:9] for p in rc_host.iterdir()] == ["lab-vars-"]
         result = await session.run(
             'echo "$LAB_THROUGH_PREFIX $GIVEN $ONLY_IN_BASE ${HOME-nohome} $TERM"'
         )
         assert result.output == "yes 1 base nohome xterm-256color\n"
+        session.export({"SHARED": "it's there"})  # through the file in rc_dir
+        assert (await session.run('echo "$SHARED"')).output == "it's there\n"
     finally:
         await session.close()
+    assert list(rc_host.iterdir()) == []
 
 
 async def test_prompts_timeouts_and_exit_through_a_prefix(tmp_path: Path) -> None:
