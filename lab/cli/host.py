@@ -46,7 +46,6 @@ def cmd_reset(args: argparse.Namespace) -> int:
     """`lab reset LESSON... [--yes]`: undo what a lesson session added to this machine."""
     from lab.engine.sdk import connect
     from lab.hoststate import CleanupReport, store
-    from lab.hoststate.engine_cleanup import restore_engine
     from lab.hoststate.reset import reset_recorded
 
     status = ExitStatus.OK
@@ -59,9 +58,11 @@ def cmd_reset(args: argparse.Namespace) -> int:
                 _out(sys.stdout, f"{raw}: nothing to reset (no session of this lesson is recorded)")
             continue
         if not args.yes:
-            plan = CleanupReport()
-            restore_engine(connect(), record.before, plan, dry_run=True)
-            _out(sys.stdout, f"{raw}: the session started at a recorded snapshot; since then:")
+            plan = reset_recorded(path, connect, dry_run=True) or CleanupReport()
+            if record.interactive:
+                _out(sys.stdout, f"{raw}: the learner's session made these (by ID):")
+            else:
+                _out(sys.stdout, f"{raw}: the session started at a recorded snapshot; since then:")
             for item in plan.removed or ["(no new containers, images, volumes or networks)"]:
                 _out(sys.stdout, f"  {item}")
             _out(sys.stdout, "  and files under /etc/docker and the docker CLI config go back")

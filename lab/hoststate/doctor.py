@@ -16,7 +16,9 @@ from typing import Any, Literal
 from lab.engine.api import EngineRequestError, path_of
 from lab.engine.reader import Engine, SDKEngine, as_api, connect_api
 from lab.errors import LabError
+from lab.hoststate import store
 from lab.hoststate.bundled import loaded_from
+from lab.hoststate.store import SessionRecord
 from lab.lesson.hazards import FIX, lesson_hazards
 from lab.lesson.model import Lesson
 from lab.lesson.needs import LessonNeeds, lesson_needs
@@ -179,6 +181,59 @@ class _Container:
     status: str
     image: str
     host_ports: tuple[int, ...]
+    id: str = ""
+    created: float = 0.0
+    """Seconds since the epoch."""
+
+
+@dataclass(frozen=True)
+class Clash:
+    """A container in the way of a lesson: it has a name the lesson gives, or publishes a
+    host port the lesson publishes; and which lab session made it, if one did."""
+
+    container: str
+    """Its name."""
+    container_id: str
+    what: str
+    """`named 'registry'` or `publishing port 5000`."""
+    owner: SessionRecord | None = None
+    """The lab session that made it (None: not lab's)."""
+
+    @property
+    def owner_lesson(self) -> str | None:
+        """The lesson file of the session that made it."""
+        return self.owner.lesson if self.owner is not None else None
+
+    def describe(self) -> str:
+        """Whose it is, in words."""
+        if self.owner is None:
+            return ""
+        if self.owner.interactive:
+            return f"it belongs to your session of {self.owner.lesson} (lab open)"
+        if self.owner.running:
+            return f"a `lab run` of {self.owner.lesson} (process {self.owner.pid}) uses it now"
+        return f"it was left by lab's interrupted run of {self.owner.lesson}"
+
+
+def owner_of(
+    container_id: str, created: float, records: Sequence[SessionRecord]
+) -> SessionRecord | None:
+    """The recorded lab session that made a container: one that claims its ID; else a
+    `lab run` that died before its cleanup (its record stayed), that started before the
+    container was made and did not have it then."""
+    for record in records:
+        if container_id in record.owned.containers:
+            return record
+    dead = [
+        r
+        for r in records
+        if not r.interactive
+        and not r.running
+        and r.started
+        and created >= r.started - 1
+        and container_id not in r.before.containers
+    ]
+    return max(dead, key=lambda r: r.started) if dead else None
 
 
 def _containers(engine: Engine, *, ports: bool) -> list[_Container]:
@@ -188,7 +243,12 @@ def _containers(engine: Engine, *, ports: bool) -> list[_Container]:
     def one(summary: dict[str, Any]) -> _Container | None:
         names = summary.get("Names") or ["/" + summary.get("Id", "?")[:12]]
         found = _Container(
-            names[0].lstrip("/"), summary.get("State", "?"), summary.get("Image", "?"), ()
+            names[0].lstrip("/"),
+            summary.get("State", "?"),
+            summary.get("Image", "?"),
+            (),
+            str(summary.get("Id", "")),
+            float(summary.get("Created", 0) or 0),
         )
         if not ports:
             return found
@@ -210,6 +270,8 @@ def _containers(engine: Engine, *, ports: bool) -> list[_Container]:
             (attrs.get("State") or {}).get("Status", found.status),
             (attrs.get("Config") or {}).get("Image", found.image),
             host_ports,
+            found.id,
+            found.created,
         )
 
     if len(listed) < 4:
@@ -218,6 +280,30 @@ def _containers(engine: Engine, *, ports: bool) -> list[_Container]:
         with ThreadPoolExecutor(max_workers=8) as pool:
             got = list(pool.map(one, listed))
     return [c for c in got if c is not None]
+
+
+def clashes(
+    containers: Sequence[_Container], needs: LessonNeeds, records: Sequence[SessionRecord]
+) -> list[Clash]:
+    """Containers in the lesson's way (its names, its host ports), with the session that
+    made each, if lab's."""
+    found: dict[str, Clash] = {}
+    for c in containers:
+        whats = [f"named '{c.name}'"] if c.name in needs.names else []
+        whats += [f"publishing port {p}" for p in needs.host_ports if p in c.host_ports]
+        if whats and c.id not in found:
+            found[c.id] = Clash(
+                c.name, c.id, " and ".join(whats), owner_of(c.id, c.created, records)
+            )
+    return list(found.values())
+
+
+def find_clashes(engine: Engine, lesson: Lesson) -> list[Clash]:
+    """What is in a lesson's way on this engine (blocking: run it in a thread)."""
+    needs = lesson_needs(lesson)
+    if not (needs.names or needs.host_ports):
+        return []
+    return clashes(_containers(engine, ports=bool(needs.host_ports)), needs, store.records())
 
 
 def check_lesson(
@@ -245,26 +331,28 @@ def check_lesson(
     if sandboxed:
         return
     containers = _containers(engine, ports=bool(needs.host_ports))
-    by_name = {c.name: c for c in containers}
     publishers = {port: c.name for c in containers for port in c.host_ports}
-    for name in needs.names:
-        if name in by_name:
-            c = by_name[name]
-            diagnosis.add(
-                "fail",
-                f"a container named '{name}' already exists ({c.image}, {c.status}); "
-                "the lesson creates one with that name",
-                f"if you no longer need it: `docker rm -f {name}`; lab never removes "
-                "containers it did not create",
+    found_clashes = clashes(containers, needs, store.records())
+    for clash in found_clashes:
+        owner = clash.owner
+        if owner is None:
+            fix = (
+                f"if you no longer need it: `docker rm -f {clash.container}`; lab never "
+                "removes containers it did not create"
             )
+        else:
+            fix = f"`lab reset {owner.lesson}` removes what that session made (only that)"
+            if owner.running and not owner.interactive:
+                fix = "wait for that run to finish"
+        c = next(x for x in containers if x.id == clash.container_id)
+        whose = f"; {clash.describe()}" if owner is not None else ""
+        diagnosis.add(
+            "fail",
+            f"a container {clash.what} already exists ('{c.name}', {c.image}, {c.status}){whose}",
+            fix,
+        )
     for port in needs.host_ports:
-        if port in publishers:
-            diagnosis.add(
-                "fail",
-                f"port {port} is published by container '{publishers[port]}'",
-                f"stop it (`docker stop {publishers[port]}`) and run again",
-            )
-        elif not _port_free(port):
+        if port not in publishers and not _port_free(port):
             diagnosis.add(
                 "fail",
                 f"port {port} is in use on this machine",

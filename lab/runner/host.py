@@ -25,7 +25,8 @@ from lab.shell import ShellSession
 
 class HostPlacement:
     """Every terminal a shell on this host, started in the workspace. guard: the host's
-    snapshot, for a lesson that uses Docker (restored at close)."""
+    snapshot, for a lesson that uses Docker (restored at close); shell_state: where the
+    shells keep their state between sessions (RunOptions.shell_state)."""
 
     def __init__(
         self,
@@ -33,11 +34,13 @@ class HostPlacement:
         workspace: Path,
         engine: EngineConnection,
         guard: HostGuard | None = None,
+        shell_state: Path | None = None,
     ) -> None:
         self.lesson = lesson
         self.workspace = workspace
         self.engine = engine
         self.guard = guard
+        self.shell_state = shell_state
         self._shim = LabShim()  # `lab assert ...` in steps and checks is this lab
 
     async def prepare(self) -> SandboxReady | None:
@@ -54,9 +57,13 @@ class HostPlacement:
         return env
 
     def shell(self, terminal: int, captures: Mapping[str, str]) -> ShellSession:
-        """A bash for the terminal, in the workspace."""
+        """A bash for the terminal, in the workspace (taking up its saved state, if kept)."""
+        state = self.shell_state / f"term{terminal}.sh" if self.shell_state else None
         return ShellSession(
-            cwd=self.workspace, env=self.env(terminal, captures), name=f"term{terminal}"
+            cwd=self.workspace,
+            env=self.env(terminal, captures),
+            name=f"term{terminal}",
+            state_file=state,
         )
 
     async def run_step(self, step: Step, run: Callable[[], Awaitable[StepResult]]) -> StepResult:

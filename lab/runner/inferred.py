@@ -53,6 +53,66 @@ class InferredCheck:
     """What is verified, for reports."""
     verify: Callable[[], Verdict]
     """Runs the assertion (blocking: call it in a worker thread)."""
+    subjects: frozenset[str] = frozenset()
+    """What the outcome is about (`container:NAME`, `port:5000`, `image:REF`,
+    `registry:REF`, `dir:PATH`): a later step that touches one may change it on purpose."""
+
+
+def _image_subject(ref: str) -> str:
+    """`image:REF`, Docker Hub's names in one spelling."""
+    try:
+        parsed = parse_reference(ref)
+    except LabError:
+        return f"image:{ref}"
+    return f"image:{parsed.registry}/{parsed.repository}:{parsed.tag or parsed.digest}"
+
+
+def _registry_subjects(ref: str) -> frozenset[str]:
+    """`registry:REF`, and the port of the registry's host (what serves it on this machine)."""
+    found = {"registry:" + _image_subject(ref).removeprefix("image:")}
+    try:
+        host = parse_reference(ref).registry
+    except LabError:
+        return frozenset(found)
+    port = host.rpartition(":")[2]
+    if port.isdigit():
+        found.add(f"port:{port}")
+    return frozenset(found)
+
+
+def touched_subjects(command: str, variables: Mapping[str, str] | None = None) -> set[str]:
+    """What a step's commands change (the subjects of `InferredCheck`): containers run,
+    removed or stopped, host ports published, images pulled, tagged or removed, pushes."""
+    found: set[str] = set()
+    for written in read_commands(command).actions:
+        action = _expanded(written, variables or {}) or written
+        if isinstance(action, DockerRun):
+            if action.name:
+                found.add(f"container:{action.name}")
+            found |= {f"port:{p.host_port}" for p in action.ports if p.host_port}
+        elif isinstance(action, DockerRm | DockerStop):
+            found |= {f"container:{n}" for n in action.names}
+        elif isinstance(action, DockerPull):
+            found.add(_image_subject(action.ref))
+        elif isinstance(action, DockerTag):
+            found.add(_image_subject(action.target))
+        elif isinstance(action, DockerRmi):
+            found |= {_image_subject(r) for r in action.refs}
+        elif isinstance(action, DockerPush):
+            found |= _registry_subjects(action.ref)
+        elif isinstance(action, MakeDirs):
+            found |= {f"dir:{path}" for path in action.paths}
+    return found
+
+
+def container_ports(command: str) -> dict[str, set[str]]:
+    """Container name -> `port:N` subjects it publishes, from a step's `docker run`s."""
+    found: dict[str, set[str]] = {}
+    for action in read_commands(command).actions:
+        if isinstance(action, DockerRun) and action.name:
+            ports = {f"port:{p.host_port}" for p in action.ports if p.host_port}
+            found.setdefault(action.name, set()).update(ports)
+    return found
 
 
 def _a(name: str) -> Callable[..., Verdict]:
@@ -202,32 +262,42 @@ def infer_checks(
             if digest is not None:
                 push_lines.remove((tag, digest))
             label = f"registry serves {ref}" + (f" as {digest}" if digest else "")
-            pushes[ref] = InferredCheck(label, _registry_check(ref, digest, locate, home))
+            pushes[ref] = InferredCheck(
+                label, _registry_check(ref, digest, locate, home), _registry_subjects(ref)
+            )
         elif isinstance(action, DockerPull):
             ref = with_tag(action.ref)
             digest = pull_lines[pulls] if pulls < len(pull_lines) else None
             pulls += 1
             label = f"image {ref} is present" + (f" with {digest}" if digest else "")
             images[ref] = InferredCheck(
-                label, _engine_check(engine, _a("image_present"), ref, digest)
+                label,
+                _engine_check(engine, _a("image_present"), ref, digest),
+                frozenset({_image_subject(ref)}),
             )
         elif isinstance(action, DockerTag):
             ref = with_tag(action.target)
             images[ref] = InferredCheck(
-                f"image {ref} is present", _engine_check(engine, _a("image_present"), ref)
+                f"image {ref} is present",
+                _engine_check(engine, _a("image_present"), ref),
+                frozenset({_image_subject(ref)}),
             )
         elif isinstance(action, DockerRmi):
             for ref in map(with_tag, action.refs):
                 images[ref] = InferredCheck(
-                    f"image {ref} is gone", _engine_check(engine, _a("image_absent"), ref)
+                    f"image {ref} is gone",
+                    _engine_check(engine, _a("image_absent"), ref),
+                    frozenset({_image_subject(ref)}),
                 )
         elif isinstance(action, DockerRun) and action.detached and not action.remove:
             name = action.name or container_id(output)
             if name is None:
                 continue
+            ports = {f"port:{p.host_port}" for p in action.ports if p.host_port}
             containers[name] = InferredCheck(
                 f"container {name} is running",
                 _engine_check(engine, _a("container_running"), name),
+                frozenset({f"container:{name}", *ports}),
             )
             for port in action.ports:
                 if port.protocol == "tcp":
@@ -235,6 +305,7 @@ def infer_checks(
                     containers[key] = InferredCheck(
                         f"container {name} publishes port {port.container_port} and it answers",
                         _engine_check(engine, _a("port_published"), name, port.container_port),
+                        frozenset({f"container:{name}", *ports}),
                     )
         elif isinstance(action, DockerRm):
             for name in action.names:
@@ -242,6 +313,7 @@ def infer_checks(
                 containers[name] = InferredCheck(
                     f"container {name} is gone",
                     _engine_check(engine, _a("container_absent"), name),
+                    frozenset({f"container:{name}"}),
                 )
         elif isinstance(action, DockerStop):
             for name in action.names:
@@ -249,6 +321,7 @@ def infer_checks(
                 containers[name] = InferredCheck(
                     f"container {name} is not running",
                     _running_or_gone(engine, name, action.verb),
+                    frozenset({f"container:{name}"}),
                 )
         elif isinstance(action, ChangeDir):
             moved = True
@@ -259,7 +332,9 @@ def infer_checks(
                 if "$" in path or (moved and relative):
                     continue  # where it was made is not known for sure
                 target = cwd / full if relative else locate(full)
-                dirs[path] = InferredCheck(f"directory {path} exists", _dir_check(target))
+                dirs[path] = InferredCheck(
+                    f"directory {path} exists", _dir_check(target), frozenset({f"dir:{path}"})
+                )
     return [*pushes.values(), *images.values(), *containers.values(), *dirs.values()]
 
 

@@ -25,7 +25,12 @@ def judge_step(
     lesson's variables gain (empty unless every capture matched). timeout: the step's, for the
     message; secrets: redacted from the output; strict_output: drift fails the step."""
     output = redact(out.output, secrets)
-    base = StepResult("passed", out.exit_status, output, out.duration)
+    diff = None
+    if step.expected_output and out.outcome in ("finished", "shell_exited"):
+        from lab.runner.drift import drift  # difflib and its patterns: first use only
+
+        diff = drift(step.expected_output.text, output)  # a failed step's too: it helps
+    base = StepResult("passed", out.exit_status, output, out.duration, drift=diff)
     if out.outcome == "timeout":
         return replace(base, status="timeout", message=f"timed out after {timeout:g} s"), {}
     if out.outcome == "unanswered_prompt":
@@ -53,15 +58,10 @@ def judge_step(
     if missing:
         message = f"capture {missing} found no match in the output"
         return replace(base, status="failed", message=message, captures=captures), {}
-    diff = None
-    if step.expected_output:
-        from lab.runner.drift import drift  # difflib and its patterns: first use only
-
-        diff = drift(step.expected_output.text, output)
     if diff and strict_output:
         message = "output drifted from the expected output"
-        return replace(base, status="failed", message=message, drift=diff), captures
-    return replace(base, message=note, drift=diff, captures=captures), captures
+        return replace(base, status="failed", message=message), captures
+    return replace(base, message=note, captures=captures), captures
 
 
 def capture(step: Step, output: str) -> tuple[dict[str, str], str | None]:

@@ -38,3 +38,6 @@ class RunOptions:
     lesson's `lab: {sandbox: ...}` says."""
     node_image: str | None = None
     """The sandbox node image (None: LAB_NODE_IMAGE, else docker:dind)."""
+    shell_state: Path | None = None
+    """A directory where each terminal's shell on this host keeps its state between
+    sessions (`termN.sh`: its variables and directory, sourced when it starts)."""

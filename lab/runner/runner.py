@@ -132,7 +132,9 @@ class LessonRunner:
 
     def _place(self, guard: HostGuard | None) -> Placement:
         if not self.sandboxed:
-            return HostPlacement(self.lesson.path, self.workspace, self.engine, guard)
+            return HostPlacement(
+                self.lesson.path, self.workspace, self.engine, guard, self.options.shell_state
+            )
         from lab.runner.sandboxed import NodePlacement  # the docker SDK: only for sandbox runs
 
         return NodePlacement(self.lesson, engine=self.engine.factory, image=self.options.node_image)
@@ -316,6 +318,10 @@ class LessonRunner:
     def _infers(self, step: Step) -> bool:
         return self.options.infer and self.lesson.front_matter.lab.infer and step.infer
 
+    def step_cwd(self, step: Step) -> Path:
+        """The shell's directory when the step started (the workspace if not known)."""
+        return self._step_cwd.get(step.index, self.workspace)
+
     async def _verify(self, step: Step, check: InferredCheck) -> CheckResult:
         started = time.monotonic()
         verdict = await self._placed().verify(step.terminal, check)
@@ -346,6 +352,27 @@ class LessonRunner:
         for res in results:  # verified side by side, reported in order
             self._emit(CheckFinished(self.lesson, step, res))
         return list(results)
+
+    async def recheck(
+        self, step: Step, output: str, cwd: Path
+    ) -> list[tuple[frozenset[str], CheckResult]]:
+        """Verify again what a step that passed earlier left (its inferred checks: engine and
+        file queries, no command typed), from its output and the directory it ran in. Each
+        result with what it is about (`InferredCheck.subjects`); no events."""
+        if not self._infers(step) or step.background or step.expect_exit != 0:
+            return []
+        scope = self._placed().scope(step.terminal, self.captures)
+        found = infer_checks(
+            step.command,
+            output,
+            cwd=cwd,
+            engine=scope.engine,
+            variables=scope.variables,
+            locate=scope.locate,
+            home=scope.home,
+        )
+        results = await asyncio.gather(*(self._verify(step, check) for check in found))
+        return [(check.subjects, res) for check, res in zip(found, results, strict=True)]
 
     async def _explain(self, step: Step) -> list[CheckResult]:
         """Inferred checks that say why a failed step failed (only the ones that fail)."""

@@ -106,17 +106,17 @@ set +o histexpand
 bind 'set enable-active-region off' 2>/dev/null
 
 # 133;D;<status>: printed first so it sees the finished command's $? (and keeps it).
-__lab_precmd() {{ local s=$?; {save}printf '{command_end}' "$s"; return "$s"; }}
+__lab_precmd() {{ local __lab_s=$?; {save}printf '{command_end}' "$__lab_s"; return "$__lab_s"; }}
 
 # PS1 inside 133;A ... 133;B (\\[ \\] tell readline the marks take no room); PS2 starts
 # with our "more input wanted" mark; PS0 (printed when a command starts) ends with 133;C.
 # Run last in PROMPT_COMMAND, so a PS1 rewritten by a prompt framework is wrapped again.
 __lab_wrap() {{
-  local s=$?
+  local __lab_s=$?
   case "$PS1" in *'133;B'*) ;; *) PS1='\\[{prompt_start}\\]'"$PS1"'\\[{prompt_end}\\]' ;; esac
   case "$PS2" in *'{more_id}'*) ;; *) PS2='\\[{more}\\]'"$PS2" ;; esac
   case "$PS0" in *'133;C'*) ;; *) PS0="$PS0"$'{command_start}' ;; esac
-  return "$s"
+  return "$__lab_s"
 }}
 
 if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 501 )); then

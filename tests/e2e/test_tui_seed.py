@@ -91,9 +91,9 @@ def test_seed_steps_pass_on_screen_and_reset_leaves_nothing(tmux: Tmux, state_di
         assert "✓ passed" in screen
         assert client.containers.get("registry").status == "running"
 
-        tmux.keys("Enter")  # step 2: docker pull hello-world
+        tmux.keys("n", "Enter")  # step 2: docker pull hello-world
         tmux.wait(lambda s: "2/7 done" in s, "step 2 to pass")
-        tmux.keys("Enter")  # step 3: docker tag + docker push to the registry
+        tmux.keys("n", "Enter")  # step 3: docker tag + docker push to the registry
         screen = tmux.wait(lambda s: "3/7 done" in s, "step 3 to pass")
         assert "registry serves 127.0.0.1:5000/hello-world:latest" in screen
         tmux.wait(lambda s: "Step 4 · term1" in s, "the next step to scroll into view", 5)

@@ -65,7 +65,7 @@ class Lab:
     async def finished(self, step: int, timeout: float = 30.0) -> str:
         """Wait until step `step` is no longer running; its state."""
         card = self.card(step)
-        await wait_until(lambda: card.state not in ("ready", "running"), timeout, f"step {step}")
+        await wait_until(lambda: card.state not in ("not run", "running"), timeout, f"step {step}")
         await wait_until(lambda: self.screen._busy is None, timeout, "the screen")
         await self.pilot.pause()
         return card.state

@@ -47,7 +47,7 @@ async def test_n_p_and_ctrl_arrows_move_the_current_step() -> None:
             await lab.pilot.press(key)
             assert view.current == expected, key
         assert lab.card(0).has_class("-current") and not lab.card(1).has_class("-current")
-        assert all(lab.card(n).state == "ready" for n in range(3)), "moving runs nothing"
+        assert all(lab.card(n).state == "not run" for n in range(3)), "moving runs nothing"
 
 
 async def test_f6_switches_focus_and_the_terminal_takes_other_keys() -> None:
@@ -88,9 +88,20 @@ async def test_enter_runs_the_step_verifies_it_and_saves_progress() -> None:
         text = card_text(lab, 0)
         assert "✓ greeting written" in text and "(inferred)" in text
         assert "$ mkdir -p data && echo hello > data/greeting" in lab.terminal().screen_text()
-        assert lab.view.current == 1, "a passed step moves on to the next"
+        assert lab.view.current == 0, "Enter runs and stays: `n` moves on"
         assert "1/2" in str(lab.screen.query_one(LabHeader).query_one("#progress").render())
-        assert len(progress_file("run-pass.md")["verified"]) == 1  # type: ignore[arg-type]
+        steps = progress_file("run-pass.md")["steps"]
+        assert [s["state"] for s in steps.values()] == ["passed"]  # type: ignore[attr-defined]
+
+
+async def test_enter_n_enter_runs_steps_1_and_2() -> None:
+    async with open_lab("run-failing-step.md") as lab:
+        await lab.pilot.press("enter")
+        assert await lab.finished(0) == "passed"
+        await lab.pilot.press("n", "enter")
+        assert await lab.finished(1) == "failed"
+        assert lab.card(2).state == "not run", "nothing was skipped or run twice"
+        assert lab.view.current == 1
 
 
 async def test_half_typed_input_is_cleared_before_a_step() -> None:
@@ -115,7 +126,7 @@ async def test_clicking_the_run_link_runs_that_step() -> None:
     async with open_lab("run-failing-step.md") as lab:
         card = lab.card(2)
         await lab.pilot.click(card, offset=(4, 2))  # the card's first line: select it
-        assert lab.view.current == 2 and card.state == "ready"
+        assert lab.view.current == 2 and card.state == "not run"
         await lab.pilot.click(card, offset=(3, actions_row(lab, 2)))
         assert await lab.finished(2) == "passed"
 
@@ -125,7 +136,7 @@ async def test_hints_and_drift_show_on_request() -> None:
     async with open_lab("hints.md") as lab:
         assert "is the engine running?" not in card_text(lab, 0)
         await lab.pilot.press("h")
-        assert "is the engine running? Try `docker info`." in card_text(lab, 0)
+        assert "💡 is the engine running? Try docker info." in card_text(lab, 0)  # Markdown
         await lab.pilot.press("h")
         assert "is the engine running?" not in card_text(lab, 0)
     async with open_lab("run-drift.md") as lab:
@@ -135,6 +146,11 @@ async def test_hints_and_drift_show_on_request() -> None:
         await lab.pilot.press("escape")  # the lesson's only step: close its summary
         await lab.pilot.press("d")
         assert "+this line is new" in card_text(lab, 0)
+    async with open_lab("run-failing-step.md") as lab:
+        await lab.pilot.press("n", "enter")  # fails: what to try shows by itself
+        assert await lab.finished(1) == "failed"
+        await lab.pilot.press("d")  # its lesson gives no expected output
+        assert "no expected output" in " ".join(n.message for n in lab.app._notifications)
 
 
 async def test_progress_resumes_at_the_next_unverified_step() -> None:
@@ -143,7 +159,8 @@ async def test_progress_resumes_at_the_next_unverified_step() -> None:
         assert await lab.finished(0) == "passed"
     async with open_lab("run-failing-step.md") as lab:
         assert lab.view.current == 1
-        assert lab.card(0).state == "verified" and lab.card(1).state == "ready"
+        assert lab.card(0).state == "passed" and lab.card(1).state == "not run"
+        assert "passed earlier" in lab.card(0).border_subtitle
         assert "1/3" in str(lab.screen.query_one(LabHeader).query_one("#progress").render())
 
 
@@ -160,7 +177,7 @@ async def test_reset_undoes_the_session_after_confirmation() -> None:
         await lab.pilot.press("R", "y")
         await wait_until(lambda: not (workspace / "data").exists(), 10, "the workspace to go")
         await lab.ready()
-        assert lab.card(0).state == "ready" and lab.view.current == 0
+        assert lab.card(0).state == "not run" and lab.view.current == 0
         assert not Progress(fixture("run-pass.md")).path.exists()
         await lab.pilot.press("enter")
         assert await lab.finished(0) == "passed", "a fresh shell runs steps again"
@@ -236,4 +253,4 @@ async def test_the_hint_link_shows_the_hint() -> None:
         link = card_text(lab, 0).splitlines()[row - 1].index("hint") + 2  # border, padding
         await lab.pilot.click(card, offset=(link + 1, row))
         assert "is the engine running?" in card_text(lab, 0)
-        assert card.state == "ready", "showing a hint runs nothing"
+        assert card.state == "not run", "showing a hint runs nothing"

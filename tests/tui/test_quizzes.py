@@ -20,28 +20,42 @@ def feedback(card: QuizCard) -> str:
     return str(card.query_one("#feedback").render())
 
 
-async def test_single_choice_by_keyboard_graded_and_retried() -> None:
+async def test_single_choice_by_keyboard_a_right_answer_is_final() -> None:
     async with open_lab("quiz-single.md") as lab:
         card = lab.screen.query_one(QuizCard)
+        assert "↑↓ choose · Enter check" in str(card.query_one("#keys").render())
         await lab.pilot.press("enter")  # the current item is the quiz: Enter goes into it
-        await lab.pilot.press("down", "enter", "tab", "enter")  # pick "5000", check
+        await lab.pilot.press("down", "enter")  # "5000", checked at once
         await wait_until(lambda: card.answer is not None, 10, "the answer")
         assert card.answer is not None and card.answer.correct is True
         assert "Right!" in feedback(card)
+        marks = [str(b.render()).split(" ", 1)[0] for b in card.query(RadioButton)]
+        assert marks == ["(", "(●)", "("], marks  # picked or not, by symbol too
+        assert not card.query_one("#retry").display, "a right answer is final"
         assert isinstance(lab.app.screen, SummaryScreen), "the only item: lesson complete"
         await lab.pilot.press("escape")
         saved = load(fixture("quiz-single.md"))
         assert [(a.choices, a.correct) for a in saved.answers.values()] == [((1,), True)]
         assert saved.completed
+        await lab.pilot.press("enter", "enter")  # nothing left to answer: it stays right
+        assert card.answer is not None and card.answer.correct is True
 
-        await lab.pilot.click("#retry")
-        assert card.answer is None and not load(fixture("quiz-single.md")).answers
-        await lab.pilot.click(card.query(RadioButton)[0])  # "80"
-        await lab.pilot.click("#submit")
-        await wait_until(lambda: card.answer is not None, 10, "the second answer")
+
+async def test_a_wrong_answer_is_tried_again_by_keyboard() -> None:
+    async with open_lab("quiz-single.md") as lab:
+        card = lab.screen.query_one(QuizCard)
+        await lab.pilot.press("enter", "enter")  # "80": wrong
+        await wait_until(lambda: card.answer is not None, 10, "the answer")
         assert card.answer is not None and card.answer.correct is False
         assert "Not quite. The right answer: 5000" in feedback(card)
         assert "1/1" in str(lab.screen.query_one("#progress").render()), "answered counts"
+        await lab.pilot.press("escape")  # the summary
+        assert lab.app.focused is card.query_one("#retry"), "the keyboard is on Try again"
+        await lab.pilot.press("enter")
+        assert card.answer is None and not load(fixture("quiz-single.md")).answers
+        await lab.pilot.press("down", "enter")
+        await wait_until(lambda: card.answer is not None, 10, "the second answer")
+        assert card.answer is not None and card.answer.correct is True
 
 
 async def test_multiple_choice_with_the_mouse() -> None:
@@ -72,7 +86,7 @@ async def test_open_question_shows_the_model_answer() -> None:
 
 async def test_answers_come_back_when_reopened() -> None:
     async with open_lab("quiz-single.md") as lab:
-        await lab.pilot.press("enter", "down", "down", "enter", "tab", "enter")  # "443"
+        await lab.pilot.press("enter", "down", "down", "enter")  # "443"
         await wait_until(lambda: lab.screen.query_one(QuizCard).answer is not None, 10, "answer")
     async with open_lab("quiz-single.md") as lab:
         card = lab.screen.query_one(QuizCard)
@@ -90,7 +104,7 @@ async def test_reading_only_lesson_has_no_terminal_and_its_quiz_works() -> None:
         await lab.pilot.press("f6")  # no terminal to move to: nothing happens
         assert lab.app.focused is not None and lab.view in lab.app.focused.ancestors_with_self
         card = screen.query_one(QuizCard)
-        await lab.pilot.press("enter", "enter", "tab", "enter")  # "docker version", check
+        await lab.pilot.press("enter", "enter")  # "docker version", checked at once
         await wait_until(lambda: card.answer is not None, 10, "the answer")
         assert card.answer is not None and card.answer.correct is True
         assert isinstance(lab.app.screen, SummaryScreen), "the only item: lesson complete"

@@ -27,15 +27,15 @@ async def test_every_kind_of_event_reaches_the_step_card() -> None:
                 (type(event).__name__, card.state, "greeting written" in str(card.render()))
             )
         assert seen == [
-            ("LessonStarted", "ready", False),
-            ("SandboxReady", "ready", False),
+            ("LessonStarted", "not run", False),
+            ("SandboxReady", "not run", False),
             ("StepStarted", "running", False),
             ("StepOutput", "running", False),
             ("CheckFinished", "running", True),  # shown while the step runs
             ("StepFinished", "passed", True),
             ("LessonFinished", "passed", True),
         ]
-        assert lab.view.current == 1, "a passed step moves on to the next"
+        assert lab.view.current == 0, "Enter runs and stays: `n` moves on"
         assert "1/2" in str(lab.screen.query_one(LabHeader).query_one("#progress").render())
         assert len(progress.load(learner.lesson.path).verified) == 1, "saved by the session"
 

@@ -33,7 +33,19 @@ if TYPE_CHECKING:
 # first frame, which should come as soon as possible.
 
 LESSON_ACTIONS = frozenset(
-    {"run_current", "next", "previous", "hints", "drift", "outline", "reset", "help", "quit"}
+    {
+        "run_current",
+        "next",
+        "previous",
+        "hints",
+        "drift",
+        "outline",
+        "reset",
+        "help",
+        "quit",
+        "back",
+        "next_terminal",
+    }
 )
 """Actions of keys the terminal takes for itself: hidden from the footer while it has focus."""
 
@@ -53,14 +65,14 @@ class LessonScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f6", "switch_focus", "Lesson ⇄ terminal"),
-        Binding("enter", "run_current", "Run step"),
+        Binding("enter", "run_current", "Run"),
         Binding("n,ctrl+down", "next", "Next", key_display="n"),
         Binding("p,ctrl+up", "previous", "Prev", key_display="p"),
         Binding("h", "hints", "Hint"),
-        Binding("d", "drift", "Drift", show=False),
-        Binding("o", "outline", "Sections"),
+        Binding("d", "drift", "Diff", show=False),
+        Binding("o", "outline", "Sections", show=False),
         Binding("t", "next_terminal", "Next terminal", show=False),
-        Binding("R", "reset", "Reset"),
+        Binding("R", "reset", "Reset", show=False),
         Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("escape", "back", "Course"),
         Binding("q", "quit", "Quit"),
@@ -76,7 +88,7 @@ class LessonScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield LabHeader(self.learner.lesson.title)
+        yield LabHeader(self.learner.lesson.title, where=self.learner.workspace)
         with Horizontal(id="main"):
             yield self._lesson_view()
             if self.has_terminals:
@@ -155,6 +167,7 @@ class LessonScreen(Screen[None]):
 
             self.app.push_screen(ProblemScreen("Cannot start the lesson", str(exc)))
             return
+        await self._check_clashes()
         if learner.runner.sandboxed:
             for n in learner.terminals:
                 self.pane.box(n).waiting(f"Starting the sandbox node of term{n}…")
@@ -169,6 +182,73 @@ class LessonScreen(Screen[None]):
                 box.problem(f"term{n} has no shell.")
                 continue
             await box.attach(session)
+        if learner.restored:
+            restored = "\n".join(learner.restored)
+            self.notify(restored, title="Taken up where you left off", timeout=8)
+        if learner.progress.steps:
+            self.recheck()
+
+    async def _check_clashes(self) -> None:
+        """Say what is in the lesson's way (a container with one of its names or ports); when
+        another lesson's session made it, offer to reset that session."""
+        try:
+            found = await self.learner.clashes()
+        except LabError:
+            return
+        if not found:
+            return
+        from lab.tui.screens.problem import ProblemScreen
+
+        lines = [
+            f"This lesson makes containers with these names or ports, and {len(found)} "
+            "already exist:\n"
+        ]
+        for clash in found:
+            whose = clash.describe() or "it was not made by lab"
+            lines.append(f"• container '{clash.container}' ({clash.what}): {whose}")
+        owners = sorted({c.owner.lesson for c in found if c.owner is not None})
+        if not owners:
+            lines.append(
+                "\nRemove it yourself if you no longer need it (`docker rm -f NAME` in the "
+                "terminal): lab never removes what it did not make."
+            )
+            self.app.push_screen(ProblemScreen("Something is in the way", "\n".join(lines)))
+            return
+        lines.append(
+            f"\nReset {', '.join(owners)}? That removes only what its session made "
+            "(by ID) and its progress. Keep it, and this lesson's steps that need the "
+            "name or port will fail."
+        )
+        buttons = (("reset", "Reset that lesson"), ("keep", "Keep it"))
+        dialog = ProblemScreen("Another lesson is in the way", "\n".join(lines), buttons=buttons)
+
+        def answered(answer: str | None) -> None:
+            if answer == "reset":
+                self._reset_others(owners)
+
+        self.app.push_screen(dialog, answered)
+
+    @work(group="reset-others")
+    async def _reset_others(self, lessons: list[str]) -> None:
+        from pathlib import Path
+
+        for lesson in lessons:
+            report = await self.learner.reset_other(Path(lesson))
+            removed = ", ".join(r for r in report.removed if not r.startswith("workspace"))
+            if report.failed:
+                failed = "; ".join(report.failed[:3])
+                self.notify(f"Reset {lesson}: could not undo {failed}", severity="error")
+            else:
+                self.notify(f"Reset {lesson}: removed {removed or 'nothing'}", timeout=6)
+
+    @work(exclusive=True, group="recheck")
+    async def recheck(self) -> None:
+        """Verify again what passed steps made (engine queries): what is gone since shows."""
+        found = await self.learner.recheck()
+        self._follow_learner()
+        if found:
+            lines = "\n".join(str(f) for f in found)
+            self.notify(lines, title="Gone since last time", severity="warning", timeout=12)
 
     def on_terminal_pane_retry(self, message: TerminalPane.Retry) -> None:
         self.start_lesson()
@@ -200,7 +280,9 @@ class LessonScreen(Screen[None]):
             case CheckFinished(step=step, result=check):
                 self.lesson_view.step_card(step.index).add_check(check)
             case StepFinished(step=step, result=result):
-                self._step_finished(step, result)
+                card = self.lesson_view.step_card(step.index)
+                card.set_result(result, self.learner.record(step))
+                self._show_progress()
             case SandboxReady(nodes=nodes):  # app links now open on the nodes
                 hosts = {node.terminal: node.address for node in nodes}
                 for block in self.lesson_view.query(ProseBlock):
@@ -248,38 +330,43 @@ class LessonScreen(Screen[None]):
 
     @work(group="steps")
     async def _run(self, step: Step) -> None:
-        """Run a step; its card follows the run's events (`_on_run_event`)."""
+        """Run a step; its card follows the run's events (`_on_run_event`). The learner stays
+        on it (to read what happened): `n` moves on."""
         from lab.runner import StepFinished, StepResult
 
         self.pane.show(step.terminal)
         box = self.pane.box(step.terminal)
         if box.view is not None and not box.view.session.alive:
             box.back()  # the runner starts a fresh shell for the step
+        result: StepResult | None = None
         try:
             if box.view is None:  # its shell could not start before: try again
                 await box.attach(await self.learner.terminal(step.terminal))
-            await self.learner.run_step(step)
+            result = await self.learner.run_step(step)
         except Exception as exc:  # never a traceback in the learner's face
             why = str(exc) if isinstance(exc, LabError) else f"lab failed to run the step: {exc!r}"
-            if self._busy is step:  # the runner could not finish it, so it said nothing
-                self._on_run_event(
-                    StepFinished(self.learner.lesson, step, StepResult("error", message=why))
-                )
+            result = StepResult("error", message=why)
+            self._on_run_event(StepFinished(self.learner.lesson, step, result))
         finally:
             self._busy = None
-
-    def _step_finished(self, step: Step, result: StepResult) -> None:
-        if self._busy is step:
-            self._busy = None
         card = self.lesson_view.step_card(step.index)
-        card.set_result(result)
-        self._show_progress()
+        card.set_findings(self.learner.findings.get(step.index, ()))
+        self._follow_learner()
         if result.ok:
-            if self.lesson_view.cards[self.lesson_view.current] is card:
-                self._move(self.lesson_view.current + 1, center=False)  # the result stays seen
             self._check_complete()
         elif result.status != "passed":
             self.notify(f"Step {step.index + 1}: {result.message or result.status}", timeout=4)
+        else:
+            self.notify(f"Step {step.index + 1}: a check failed", timeout=4)
+
+    def _follow_learner(self) -> None:
+        """Every card takes the state the session knows (steps found undone since), and the
+        header counts follow."""
+        for step in self.learner.lesson.steps:
+            self.lesson_view.step_card(step.index).follow(
+                self.learner.state(step), self.learner.record(step)
+            )
+        self._show_progress()
 
     def _check_complete(self) -> None:
         tally = self.learner.tally()
@@ -302,6 +389,10 @@ class LessonScreen(Screen[None]):
         answer = self.learner.answer(card.quiz, message.choices, message.text)
         card.show_answer(answer)
         self.lesson_view.select(self.lesson_view.index_of(card), scroll=False)
+        if card.accepts_input:
+            card.focus_first()  # Try again
+        else:
+            self.lesson_view.focus()  # nothing left to do on it: `n` moves on
         self._show_progress()
         self._check_complete()
 
@@ -319,10 +410,17 @@ class LessonScreen(Screen[None]):
         self._move(self.lesson_view.index_of(message.card), scroll=False)
 
     def _move(self, index: int, *, scroll: bool = True, center: bool = True) -> None:
+        """Make item `index` current; the keyboard follows it (onto an open quiz's choices,
+        else the lesson)."""
         view = self.lesson_view
         card = view.select(index, scroll=scroll, center=center)
-        if card is not None:
-            self.learner.progress.move_to(self.learner.items[view.current][0])
+        if card is None:
+            return
+        self.learner.progress.move_to(self.learner.items[view.current][0])
+        if isinstance(card, QuizCard) and card.accepts_input:
+            card.focus_first()
+        elif not isinstance(self.focused, TerminalView):
+            view.focus()
 
     def action_next(self) -> None:
         self._move(self.lesson_view.current + 1)
@@ -336,17 +434,24 @@ class LessonScreen(Screen[None]):
 
     def action_hints(self, index: int | None = None) -> None:
         card = self._current_step_card() if index is None else self.lesson_view.step_card(index)
-        if card is None or not card.step.hints:
-            self.notify("This step has no hints.", timeout=2)
-            return
-        card.toggle_hints()
+        if card is None:
+            self.notify("Hints belong to steps: this is a quiz.", timeout=2)
+        elif card.failed and card.result is not None:
+            self.notify("What to try is in the step's card, under its output.", timeout=3)
+        elif not card.step.hints:
+            self.notify("This step has no hint.", timeout=2)
+        else:
+            card.toggle_hints()
 
     def action_drift(self, index: int | None = None) -> None:
         card = self._current_step_card() if index is None else self.lesson_view.step_card(index)
-        if card is None or card.result is None or not card.result.drift:
-            self.notify("No output drift to show for this step.", timeout=2)
-            return
-        card.toggle_drift()
+        if card is None or card.result is None:
+            self.notify("Run the step first: then d shows how its output differs.", timeout=3)
+        elif not card.drift:
+            what = "no expected output" if not card.step.expected_output else "no difference"
+            self.notify(f"Its output matches the lesson's ({what}).", timeout=3)
+        else:
+            card.toggle_drift()
 
     def action_outline(self) -> None:
         from lab.tui.screens.outline import OutlineScreen
@@ -370,13 +475,10 @@ class LessonScreen(Screen[None]):
     def action_help(self) -> None:
         from lab.tui.screens.help import HelpScreen
 
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(back=self.from_picker))
 
     def action_back(self) -> None:
-        if self.from_picker:
-            self.dismiss()
-        else:
-            self.lesson_view.focus()
+        self.dismiss()
 
     def action_reset(self) -> None:
         from lab.tui.screens.confirm import ConfirmScreen
@@ -415,6 +517,8 @@ class LessonScreen(Screen[None]):
     # -- footer ------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The footer shows only keys that work where the keyboard is: the terminal takes
+        every key but F6 (and ctrl+q); Esc goes back to the course only from the picker."""
         if action in LESSON_ACTIONS and isinstance(self.focused, TerminalView):
             return False
         if action == "back" and not self.from_picker:

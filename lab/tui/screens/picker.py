@@ -19,8 +19,11 @@ from lab.lesson.course import CourseEntry, bundled_lessons_dir, course
 from lab.lesson.needs import terminal_count
 from lab.tui.widgets.header import LabHeader
 
+PROGRESS_WIDTH = 22
+"""Columns of the progress cell: an 8-cell bar and ` not started` (the longest words)."""
 
-def progress_cell(entry: CourseEntry, colors: dict[str, str], width: int = 10) -> Text:
+
+def progress_cell(entry: CourseEntry, colors: dict[str, str], width: int = 8) -> Text:
     """`━━━━────── 3/9` for a lesson (DataTable cells are Rich text: colours from the theme)."""
     ok, bad, muted = colors["success"], colors["error"], colors["panel-lighten-3"]
     if entry.lesson is None:
@@ -34,7 +37,10 @@ def progress_cell(entry: CourseEntry, colors: dict[str, str], width: int = 10) -
         return Text.assemble(bar, (" not started", muted))
     if tally.complete:
         return Text.assemble(bar, (" ✓ done", f"bold {ok}"))
-    return Text.assemble(bar, f" {tally.done}/{tally.total}")
+    trouble = ""
+    if tally.troubled:
+        trouble = f" ✗{tally.troubled}"
+    return Text.assemble(bar, f" {tally.done}/{tally.total}", (trouble, bad))
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -56,6 +62,7 @@ class PickerScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open lesson", priority=True),
         Binding("r", "reload", "Reload"),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -89,6 +96,15 @@ class PickerScreen(Screen[None]):
         self.load()
         table.focus()
 
+    def on_resize(self) -> None:
+        self.load()  # the titles get what the other columns leave
+
+    def _title_room(self) -> int:
+        """Columns left for the lesson titles: the table's width less the other columns
+        (`#`, time, steps, progress: PROGRESS_WIDTH) and the cells' padding."""
+        width = self.query_one(DataTable).size.width or self.size.width - 4
+        return max(16, width - (3 + 7 + 5 + PROGRESS_WIDTH) - 2 * 5 - 2)
+
     def on_screen_resume(self) -> None:
         self.load()  # progress changed in the lesson just closed
 
@@ -102,6 +118,9 @@ class PickerScreen(Screen[None]):
         for n, entry in enumerate(self.entries, 1):
             lesson = entry.lesson
             title = Text(lesson.title if lesson else entry.path.name)
+            room = self._title_room()
+            if len(title) > room:
+                title = Text(title.plain[: room - 1] + "…")
             minutes = lesson.front_matter.lab.estimate if lesson else None
             estimate = f"~{minutes} min" if minutes else "–"
             steps = str(len(lesson.steps)) if lesson else "–"
@@ -162,6 +181,11 @@ class PickerScreen(Screen[None]):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_help(self) -> None:
+        from lab.tui.screens.help import PICKER_KEYS, HelpScreen
+
+        self.app.push_screen(HelpScreen(PICKER_KEYS))
 
     def action_quit(self) -> None:
         self.app.exit()

@@ -18,14 +18,26 @@ from lab.lesson.model import Lesson
 
 def summary_text(lesson: Lesson, tally: Tally) -> Content:
     """The body of the summary."""
-    lines = [
-        Content.from_markup("[b]$t[/]\n", t=lesson.title),
+    lines = [Content.from_markup("[b]$t[/]\n", t=lesson.title)]
+    mark = "[$success]✓[/]" if tally.steps_done == tally.steps else "[$warning]![/]"
+    lines.append(
         Content.from_markup(
-            "[$success]✓[/] $d of $n steps run and verified",
+            f"{mark} $d of $n steps verified (their checks passed on the last run)",
             d=str(tally.steps_done),
             n=str(tally.steps),
-        ),
-    ]
+        )
+    )
+    if tally.steps_failed:
+        lines.append(
+            Content.from_markup("[$error]✗ $n failed on the last run[/]", n=str(tally.steps_failed))
+        )
+    if tally.steps_invalidated:
+        lines.append(
+            Content.from_markup(
+                "[$warning]! $n passed, but what they made is gone since[/]",
+                n=str(tally.steps_invalidated),
+            )
+        )
     if tally.quizzes:
         lines.append(
             Content.from_markup(

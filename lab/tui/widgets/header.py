@@ -1,6 +1,8 @@
-"""`LabHeader`: a one-line title bar with the learner's progress on the right."""
+"""`LabHeader`: a one-line title bar: the title, where the shells work, the progress."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -24,11 +26,45 @@ def progress_bar(fraction: float, width: int = BAR_WIDTH) -> Content:
 
 
 def tally_text(tally: Tally, what: str = "done") -> Content:
-    """`━━━━──── 3/9 done` (steps and quizzes)."""
+    """`━━━━──── 3/9 done` (steps and quizzes), and how many steps failed or were undone:
+    the header never looks all green while one did."""
     words = Content.from_markup(
         " [b]$done[/][dim]/$total $what[/]", done=str(tally.done), total=str(tally.total), what=what
     )
-    return Content.assemble(progress_bar(tally.fraction), words)
+    trouble = []
+    if tally.steps_failed:
+        trouble.append(Content.from_markup(" [b $error]✗ $n failed[/]", n=str(tally.steps_failed)))
+    if tally.steps_invalidated:
+        trouble.append(
+            Content.from_markup(" [b $warning]! $n undone[/]", n=str(tally.steps_invalidated))
+        )
+    return Content.assemble(progress_bar(tally.fraction), words, *trouble)
+
+
+def home_path(path: Path) -> str:
+    """A path with the home directory as `~`."""
+    home = Path.home()
+    try:
+        return "~/" + str(path.relative_to(home))
+    except ValueError:
+        return str(path)
+
+
+class WhereLabel(Static):
+    """`in ~/path/to/workspace`, cut at the start (`in …/workspace`) when narrow: the end of
+    a path says most."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(id="where")
+        self.path = home_path(path)
+        self.tooltip = f"The terminals start in {path}"
+
+    def render(self) -> Content:
+        room = self.content_region.width or 80
+        text = self.path
+        if len(text) + 3 > room:
+            text = "…" + text[-max(room - 4, 1) :]
+        return Content("in " + text)
 
 
 class LabHeader(Horizontal):
@@ -40,18 +76,22 @@ class LabHeader(Horizontal):
         height: 1;
         background: $panel;
         #brand { width: auto; padding: 0 1; background: $primary; color: $text; text-style: bold; }
-        #title { width: 1fr; padding: 0 1; text-style: bold; text-overflow: ellipsis; }
+        #title { width: 2fr; padding: 0 1; text-style: bold; text-overflow: ellipsis; }
+        #where { width: 1fr; max-width: 64; padding: 0 1; color: $text-muted; }
         #progress { width: auto; padding: 0 1; }
     }
     """
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, *, where: Path | None = None) -> None:
         super().__init__()
         self._title = title
+        self._where = where
 
     def compose(self) -> ComposeResult:
         yield Static("lab", id="brand")
         yield Static(Content(self._title), id="title")
+        if self._where is not None:
+            yield WhereLabel(self._where)
         yield Static(id="progress")
 
     def set_title(self, title: str) -> None:

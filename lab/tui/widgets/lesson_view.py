@@ -65,7 +65,7 @@ class LessonView(VerticalScroll, can_focus=True):
                     self.sections[block.heading] = widget
             elif isinstance(block, StepBlock):
                 widget = self.steps[block.step.index] = StepCard(
-                    block.step, verified=learner.verified(block.step)
+                    block.step, record=learner.record(block.step)
                 )
                 cards[learner.key(block.step)] = widget
             elif isinstance(block, QuizBlock):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -13,6 +13,30 @@ from lab.learner.progress import QuizAnswer
 from lab.lesson.model import Quiz
 
 KIND_TITLE = {"single": "one answer", "multiple": "several answers", "open": "your own words"}
+KEYS = {
+    "single": "↑↓ choose · Enter check · n next",
+    "multiple": "↑↓ move · Space tick · Enter check · n next",
+    "open": "type · Enter saves · Tab leaves the box",
+}
+"""The keys of a quiz, shown on its card while it can be answered."""
+
+
+class Choice(RadioButton):
+    """A radio choice whose mark says picked or not (not only its colour)."""
+
+    @property
+    def _button(self) -> Content:
+        mark = "(●)" if self.value else "( )"
+        return Content.from_markup("[b $accent]$m[/]" if self.value else "$m", m=mark)
+
+
+class Tick(Checkbox):
+    """A checkbox whose mark says ticked or not (not only its colour)."""
+
+    @property
+    def _button(self) -> Content:
+        mark = "[✓]" if self.value else "[ ]"
+        return Content.from_markup("[b $accent]$m[/]" if self.value else "$m", m=mark)
 
 
 def inline(text: str) -> Content:
@@ -45,6 +69,8 @@ class QuizCard(Vertical):
         #buttons { height: auto; margin-top: 1; }
         #buttons Button { margin-right: 2; }
         #feedback { height: auto; margin-top: 1; }
+        #keys { color: $text-muted; height: auto; }
+        RadioButton.-selected, Checkbox:focus { text-style: bold; }
     }
     """
 
@@ -74,33 +100,62 @@ class QuizCard(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(inline(self.quiz.question), id="question")
         if self.quiz.kind == "single":
-            yield RadioSet(*(RadioButton(inline(c.text)) for c in self.quiz.choices), compact=True)
+            yield RadioSet(*(Choice(inline(c.text)) for c in self.quiz.choices), compact=True)
         elif self.quiz.kind == "multiple":
             with Vertical(id="choices"):
                 for c in self.quiz.choices:
-                    yield Checkbox(inline(c.text), compact=True)
+                    yield Tick(inline(c.text), compact=True)
         else:
             yield Input(placeholder="Your answer, then Enter", id="open-answer", compact=True)
         with Horizontal(id="buttons"):
             yield Button("Check answer", id="submit", variant="primary", compact=True)
             yield Button("Try again", id="retry", compact=True)
         yield Static(id="feedback")
+        yield Static(KEYS[self.quiz.kind], id="keys")
 
     def on_mount(self) -> None:
         self.show_answer(self.answer)
 
+    @property
+    def accepts_input(self) -> bool:
+        """It can be answered now (not yet answered, or a wrong answer to try again)."""
+        return self.answer is None or self.answer.correct is False
+
     def focus_first(self) -> None:
-        """Put the keyboard on the first control of the quiz."""
-        for widget in self.query("RadioSet, Checkbox, Input, #submit"):
-            if widget.focusable:
+        """Put the keyboard on the quiz: its choices, or Try again after a wrong answer."""
+        for widget in self.query("RadioSet, Checkbox, Input, #retry, #submit"):
+            if widget.focusable and widget.display:
                 widget.focus()
                 return
 
+    def on_key(self, event: events.Key) -> None:
+        """Enter checks the answer from any choice (a single choice: the one highlighted);
+        ↑ and ↓ move between ticks."""
+        focused = self.screen.focused
+        if self.answer is not None or focused is None:
+            return
+        if event.key == "enter" and isinstance(focused, RadioSet | Checkbox):
+            event.stop()
+            event.prevent_default()
+            if isinstance(focused, RadioSet):
+                buttons = list(focused.query(RadioButton))
+                highlighted = focused._selected  # the choice under the cursor
+                if highlighted is not None and not buttons[highlighted].value:
+                    focused.action_toggle_button()
+            self.call_after_refresh(self._submit_now)
+        elif event.key in ("up", "down") and isinstance(focused, Checkbox):
+            event.stop()
+            event.prevent_default()
+            boxes = list(self.query(Checkbox))
+            step = -1 if event.key == "up" else 1
+            boxes[max(0, min(len(boxes) - 1, boxes.index(focused) + step))].focus()
+
+    def _submit_now(self) -> None:
+        self.query_one("#submit", Button).press()
+
     def _picked(self) -> tuple[int, ...]:
-        if self.quiz.kind == "single":
-            index = self.query_one(RadioSet).pressed_index
-            return (index,) if index >= 0 else ()
-        return tuple(n for n, box in enumerate(self.query(Checkbox)) if box.value)
+        kind = RadioButton if self.quiz.kind == "single" else Checkbox
+        return tuple(n for n, box in enumerate(self.query(kind)) if box.value)
 
     @on(Button.Pressed, "#submit")
     @on(Input.Submitted)
@@ -126,13 +181,21 @@ class QuizCard(Vertical):
         self.set_class(current, "-current")
 
     def show_answer(self, answer: QuizAnswer | None) -> None:
-        """Show a graded answer (controls locked), or none (controls open)."""
+        """Show a graded answer (controls locked), or none (controls open). A right answer
+        is final; a wrong one (or an open answer) may be tried again."""
         self.answer = answer
         answered = answer is not None
         for widget in self.query("RadioSet, Checkbox, Input"):
             widget.disabled = answered
         self.query_one("#submit").display = not answered
-        self.query_one("#retry").display = answered
+        self.query_one("#retry").display = answer is not None and answer.correct is not True
+        keys = self.query_one("#keys", Static)
+        if answer is None:
+            keys.update(KEYS[self.quiz.kind])
+        elif answer.correct is True:
+            keys.update("n next")
+        else:
+            keys.update("Enter on Try again · n next")
         self.set_class(answer is not None and answer.correct is True, "-right")
         self.set_class(answer is not None and answer.correct is False, "-wrong")
         if answer is None:
