@@ -86,6 +86,8 @@ class Listing:
     volumes: frozenset[str]
     networks: dict[str, str]
     """ID -> name."""
+    in_use: frozenset[str] = frozenset()
+    """Image IDs, volume names and network IDs that some container uses."""
 
 
 def list_objects(api: Any) -> Listing:
@@ -103,7 +105,19 @@ def list_objects(api: Any) -> Listing:
         {str(i["Id"]): tuple(image_tags(i)) for i in images if not _managed(i.get("Labels"))},
         frozenset(str(v["Name"]) for v in volumes if not _managed(v.get("Labels"))),
         {str(n["Id"]): str(n.get("Name", "")) for n in networks if not _managed(n.get("Labels"))},
+        frozenset(_uses(containers)),
     )
+
+
+def _uses(containers: list[dict[str, Any]]) -> set[str]:
+    """What containers hold on to: their images, named volumes and networks."""
+    used: set[str] = set()
+    for c in containers:
+        used.add(str(c.get("ImageID", "")))
+        used |= {str(m.get("Name")) for m in c.get("Mounts") or [] if m.get("Type") == "volume"}
+        nets = ((c.get("NetworkSettings") or {}).get("Networks") or {}).values()
+        used |= {str((n or {}).get("NetworkID", "")) for n in nets}
+    return used
 
 
 def appeared(before: Listing, after: Listing) -> OwnedObjects:
@@ -143,10 +157,19 @@ def remove_owned(
         else:
             report.removed.append(what)
 
-    for cid in owned.containers:
-        if cid in listing.containers:
-            what = f"container {listing.containers[cid]} ({cid[:12]})"
-            attempt(what, api.remove_container, cid, v=True, force=True)
+    removing = [cid for cid in owned.containers if cid in listing.containers]
+    for cid in removing:
+        what = f"container {listing.containers[cid]} ({cid[:12]})"
+        attempt(what, api.remove_container, cid, v=True, force=True)
+    if removing and not dry_run:  # their anonymous volumes went with them; what is free now
+        listing = list_objects(as_api(client))
+
+    def busy(what: str, key: str) -> bool:
+        if key in listing.in_use and not dry_run:
+            report.left.append(f"{what} (in use by a container)")
+            return True
+        return False
+
     for tag, image_id in owned.tags.items():
         tags = listing.images.get(image_id, ())
         others = [t for t in tags if t not in owned.tags]
@@ -156,10 +179,12 @@ def remove_owned(
         held = listing.images.get(image_id)
         if held is None or any(t not in owned.tags for t in held):
             continue  # gone, or someone else's tag holds it
-        attempt(f"image {', '.join(held) or label}", api.remove_image, image_id, force=True)
+        what = f"image {', '.join(held) or label}"
+        if not busy(what, image_id):
+            attempt(what, api.remove_image, image_id, force=True)
     for name in sorted(owned.volumes):
-        if name in listing.volumes:
+        if name in listing.volumes and not busy(f"volume {name}", name):
             attempt(f"volume {name}", api.remove_volume, name, force=True)
     for nid, name in owned.networks.items():
-        if nid in listing.networks:
+        if nid in listing.networks and not busy(f"network {name}", nid):
             attempt(f"network {name}", api.remove_network, nid)

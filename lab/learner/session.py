@@ -380,9 +380,12 @@ class LearnerSession:
             record = records.get(step.index)
             if record is None or record.state != "passed":
                 continue
-            later = set().union(
-                *(touched[i] for i, r in records.items() if r.seq > record.seq and i != step.index)
-            )
+            after = [
+                i
+                for i, r in records.items()
+                if r.seq > record.seq and i != step.index and (before is None or i != before.index)
+            ]
+            later = set().union(*(touched[i] for i in after))
             try:
                 results = await self.runner.recheck(step, record.output, Path(record.cwd or "."))
             except LabError:

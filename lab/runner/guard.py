@@ -20,8 +20,15 @@ class HostGuard:
         self.before = before
 
     @classmethod
-    def take(cls, lesson: Path, reader: Reader, *, removes_images: Sequence[str]) -> HostGuard:
-        """Snapshot the host; images the lesson removes (and the host has) are saved first."""
+    def take(
+        cls, lesson: Path, reader: Reader, *, removes_images: Sequence[str], resume: bool = False
+    ) -> HostGuard:
+        """Snapshot the host; images the lesson removes (and the host has) are saved first.
+        resume (a learner's session that goes on): the snapshot on record, if any, is the one
+        it started from; its saved images are kept as they were then."""
+        record = store.load(lesson) if resume else None
+        if record is not None:
+            return cls(lesson, record.before)
         before = take_snapshot(
             reader, keep_images=removes_images, keep_dir=store.images_dir(lesson)
         )

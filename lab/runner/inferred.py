@@ -98,8 +98,8 @@ def touched_subjects(command: str, variables: Mapping[str, str] | None = None) -
             found.add(_image_subject(action.target))
         elif isinstance(action, DockerRmi):
             found |= {_image_subject(r) for r in action.refs}
-        elif isinstance(action, DockerPush):
-            found |= _registry_subjects(action.ref)
+        elif isinstance(action, DockerPush):  # the registry's content (not its port)
+            found |= {x for x in _registry_subjects(action.ref) if x.startswith("registry:")}
         elif isinstance(action, MakeDirs):
             found |= {f"dir:{path}" for path in action.paths}
     return found

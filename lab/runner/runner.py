@@ -114,7 +114,10 @@ class LessonRunner:
         guard = None
         if needs.uses_docker and not self.sandboxed:
             guard = HostGuard.take(
-                self.lesson.path, self.engine.reader(), removes_images=needs.removes_images
+                self.lesson.path,
+                self.engine.reader(),
+                removes_images=needs.removes_images,
+                resume=self.options.interactive,
             )
         if needs.uses_docker and self.options.infer and self.lesson.front_matter.lab.infer:
             warm_up()  # checks' imports and connection, while the first step runs

@@ -96,6 +96,7 @@ def test_seed_steps_pass_on_screen_and_reset_leaves_nothing(tmux: Tmux, state_di
         tmux.keys("n", "Enter")  # step 3: docker tag + docker push to the registry
         screen = tmux.wait(lambda s: "3/7 done" in s, "step 3 to pass")
         assert "registry serves 127.0.0.1:5000/hello-world:latest" in screen
+        tmux.keys("n")  # Enter stays on the step: `n` moves on
         tmux.wait(lambda s: "Step 4 · term1" in s, "the next step to scroll into view", 5)
 
         tmux.keys("R")  # reset from the TUI, after the confirmation
