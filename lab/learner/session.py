@@ -380,11 +380,8 @@ class LearnerSession:
             record = records.get(step.index)
             if record is None or record.state != "passed":
                 continue
-            after = [
-                i
-                for i, r in records.items()
-                if r.seq > record.seq and i != step.index and (before is None or i != before.index)
-            ]
+            # Steps run after it (the one that failed too: it may have done part of its work)
+            after = [i for i, r in records.items() if r.seq > record.seq and i != step.index]
             later = set().union(*(touched[i] for i in after))
             try:
                 results = await self.runner.recheck(step, record.output, Path(record.cwd or "."))

@@ -52,3 +52,32 @@ def test_failed_pull_from_a_registry_is_explained() -> None:
         "registry has 127.0.0.1:5000/x:v2"
     ]
     assert explain_failure("docker pull hello-world") == []  # Docker Hub: not asked
+
+
+def test_subjects_say_what_a_later_step_may_change_on_purpose() -> None:
+    from lab.runner.inferred import container_ports, touched_subjects
+
+    out = "latest: digest: sha256:" + "a" * 64 + " size: 525\n"
+    checks = infer_checks(
+        "docker run -d -p 5000:5000 --name registry registry:2\n"
+        "docker push 127.0.0.1:5000/hello-world",
+        out,
+        cwd=Path("/w"),
+        engine=lambda: None,
+    )
+    subjects = {c.label.split(" ")[0]: c.subjects for c in checks}
+    assert subjects["container"] == {"container:registry", "port:5000"}
+    assert subjects["registry"] == {
+        "registry:127.0.0.1:5000/hello-world:latest",
+        "port:5000",
+    }
+    assert touched_subjects("docker rm -f registry") == {"container:registry"}
+    assert touched_subjects("docker push 127.0.0.1:5000/hello-world") == {
+        "registry:127.0.0.1:5000/hello-world:latest"
+    }, "a push changes the registry's content, not its port"
+    assert touched_subjects("docker rmi hello-world") == {
+        "image:docker.io/library/hello-world:latest"
+    }
+    assert container_ports("docker run -d -p 5000:5000 --name registry registry:2") == {
+        "registry": {"port:5000"}
+    }

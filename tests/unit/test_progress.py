@@ -110,3 +110,42 @@ def test_progress_survives_kill_9(state_dir: Path) -> None:
     assert len(progress.load(fixture("run-pass.md")).verified) == 50
     leftovers = [p.name for p in (state_dir / "progress").iterdir() if p.name.startswith(".")]
     assert leftovers == [], "no half-written temporary files"
+
+
+def test_step_states_are_counted_and_a_failed_step_is_never_verified(state_dir: Path) -> None:
+    lesson = replace(parse_text(LESSON, "l.md"), path=state_dir / "l.md")
+    record = progress.load(lesson.path)
+    step1, step2 = progress.step_keys(lesson)
+    record.mark_verified(step1)
+    record.record_step(step2, progress.StepRecord("passed", output="two\n", cwd="/w", seq=2))
+    record.record_step(step2, progress.StepRecord("failed", "exited with status 1", seq=3))
+    record.invalidate(step1, "directory data does not exist")
+    tally = progress.tally(lesson, record)
+    assert (tally.steps_done, tally.steps_failed, tally.steps_invalidated) == (0, 1, 1)
+    assert not tally.complete and tally.troubled == 2
+    assert record.state(step1) == "invalidated" and record.verified == set()
+    assert progress.load(lesson.path) == record, "saved after every change"
+    assert progress.resume_at(lesson, record) == 0, "the first step not verified"
+
+
+def test_a_version_1_file_is_taken_up(state_dir: Path) -> None:
+    path = fixture("run-pass.md")
+    record = Progress(path)
+    record.path.parent.mkdir(parents=True, exist_ok=True)
+    old = {"version": 1, "verified": ["step:a"], "answers": {}, "position": "step:a"}
+    record.path.write_text(json.dumps(old))
+    loaded = progress.load(path)
+    assert loaded.verified == {"step:a"} and loaded.position == "step:a"
+
+
+def test_the_whole_session_is_saved(state_dir: Path) -> None:
+    path = fixture("run-pass.md")
+    record = progress.load(path)
+    record.captures["DIGEST"] = "sha256:abc"
+    record.terminals[1] = 'declare -x MINE="kept"\ncd -- /w/work\n'
+    record.workspace = "/w"
+    output = progress.kept_output("x" * 40_000 + "latest: digest: sha256:abc")
+    record.record_step("step:a", progress.StepRecord("passed", "", output, "/w", 1))
+    again = progress.load(path)
+    assert again == record
+    assert len(output) < progress.OUTPUT_KEPT + 10 and output.endswith("sha256:abc")
