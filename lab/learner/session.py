@@ -8,7 +8,6 @@ import re
 import shlex
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, assert_never
 
@@ -19,6 +18,7 @@ from lab.hoststate.owned import Listing, appeared, list_objects
 from lab.hoststate.reset import claimed_elsewhere, reset_recorded
 from lab.learner import progress
 from lab.learner.progress import Progress, QuizAnswer, StepRecord, StepState, kept_output
+from lab.learner.recheck import Finding, first_gone, touched_by_step, touched_since
 from lab.lesson.model import Lesson, Quiz, Step
 from lab.lesson.needs import lesson_needs, sandboxed, terminal_count
 from lab.shell import ShellSession
@@ -56,25 +56,6 @@ def reset_lesson(lesson_path: Path, engine: EngineFactory | None = None) -> Clea
     shutil.rmtree(shells_dir(lesson_path), ignore_errors=True)
     progress.forget(lesson_path)
     return report
-
-
-@dataclass(frozen=True)
-class Finding:
-    """Something a step made that is gone: found by verifying its checks again."""
-
-    step: Step
-    """The step that made it."""
-    message: str
-    """What is wrong now, e.g. `container 'registry' is not running (exited)`."""
-
-    def __str__(self) -> str:
-        n = self.step.index + 1
-        return f"{self.message}: it comes from step {n} — run step {n} again"
-
-
-def _short(message: str) -> str:
-    """A check's message without its long tail (`(containers: a, b, c)`)."""
-    return message.split(" (containers:", 1)[0].strip()
 
 
 class LearnerSession:
@@ -353,43 +334,25 @@ class LearnerSession:
     async def recheck(self, before: Step | None = None) -> list[Finding]:
         """Verify again the inferred checks of steps that passed (engine and file queries,
         nothing typed), nearest first; a step whose outcome is gone becomes invalidated.
-        A check is left out when a step run after it touches what it is about (a later
-        `docker rm -f registry` removes step 1's container on purpose). before: only the
-        steps before that one in the lesson."""
-        from lab.runner.inferred import container_ports, touched_subjects
-
+        A check is left out when a step run after it touches what it is about (see
+        `lab.learner.recheck`). before: only the steps before that one in the lesson."""
         if not self.started or (self.runner.sandboxed and self.runner.sandbox_ready is None):
             return []
         steps = self.lesson.steps[: before.index] if before is not None else self.lesson.steps
         records = {s.index: r for s in self.lesson.steps if (r := self.record(s)) is not None}
-        variables = dict(self.progress.captures)
-        ports: dict[str, set[str]] = {}
-        for s in self.lesson.steps:
-            for name, published in container_ports(s.command).items():
-                ports.setdefault(name, set()).update(published)
-
-        def widened(subjects: set[str]) -> set[str]:
-            names = [s.removeprefix("container:") for s in subjects if s.startswith("container:")]
-            return subjects.union(*(ports.get(name, set()) for name in names))
-
-        touched = {
-            s.index: widened(touched_subjects(s.command, variables)) for s in self.lesson.steps
-        }
+        touched = touched_by_step(self.lesson, self.progress.captures)
         found: list[Finding] = []
         for step in reversed(steps):
             record = records.get(step.index)
             if record is None or record.state != "passed":
                 continue
-            # Steps run after it (the one that failed too: it may have done part of its work)
-            after = [i for i, r in records.items() if r.seq > record.seq and i != step.index]
-            later = set().union(*(touched[i] for i in after))
             try:
                 results = await self.runner.recheck(step, record.output, Path(record.cwd or "."))
             except LabError:
                 continue
-            gone = [r for subjects, r in results if not r.passed and not (subjects & later)]
-            if gone:
-                finding = Finding(step, _short(gone[0].message or gone[0].label))
+            gone = first_gone(results, touched_since(step, records, touched))
+            if gone is not None:
+                finding = Finding(step, gone)
                 self.progress.invalidate(self.key(step), finding.message)
                 found.append(finding)
         return found

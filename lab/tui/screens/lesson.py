@@ -197,36 +197,15 @@ class LessonScreen(Screen[None]):
             return
         if not found:
             return
-        from lab.tui.screens.problem import ProblemScreen
+        from lab.tui.screens.clash import clash_dialog, owners
 
-        lines = [
-            f"This lesson makes containers with these names or ports, and {len(found)} "
-            "already exist:\n"
-        ]
-        for clash in found:
-            whose = clash.describe() or "it was not made by lab"
-            lines.append(f"• container '{clash.container}' ({clash.what}): {whose}")
-        owners = sorted({c.owner.lesson for c in found if c.owner is not None})
-        if not owners:
-            lines.append(
-                "\nRemove it yourself if you no longer need it (`docker rm -f NAME` in the "
-                "terminal): lab never removes what it did not make."
-            )
-            self.app.push_screen(ProblemScreen("Something is in the way", "\n".join(lines)))
-            return
-        lines.append(
-            f"\nReset {', '.join(owners)}? That removes only what its session made "
-            "(by ID) and its progress. Keep it, and this lesson's steps that need the "
-            "name or port will fail."
-        )
-        buttons = (("reset", "Reset that lesson"), ("keep", "Keep it"))
-        dialog = ProblemScreen("Another lesson is in the way", "\n".join(lines), buttons=buttons)
+        lessons = owners(found)
 
         def answered(answer: str | None) -> None:
             if answer == "reset":
-                self._reset_others(owners)
+                self._reset_others(lessons)
 
-        self.app.push_screen(dialog, answered)
+        self.app.push_screen(clash_dialog(found), answered)
 
     @work(group="reset-others")
     async def _reset_others(self, lessons: list[str]) -> None:

@@ -15,7 +15,7 @@ from lab.lesson.model import Step
 from lab.tui.widgets.markup import command_text, markdown_text
 
 if TYPE_CHECKING:
-    from lab.learner.session import Finding
+    from lab.learner.recheck import Finding
     from lab.runner import CheckResult, StepResult
 
 STATUS: dict[str, tuple[str, str]] = {
@@ -112,6 +112,8 @@ class StepCard(Static):
         self.show_hints = False
         self.show_drift = False
         self.live_checks: list[CheckResult] = []
+        self._wrapped_at = 0
+        """The width the command was last wrapped to."""
         super().__init__(id=f"step-{step.index}", classes=self._class(self.state))
         self.border_title = f"Step {step.index + 1} · term{step.terminal}"
         self.border_subtitle = self._subtitle()
@@ -124,7 +126,11 @@ class StepCard(Static):
         self.update(self._body())
 
     def on_resize(self, event: events.Resize) -> None:
-        self.update(self._body())  # the command is wrapped to the card's width
+        """Wrap the command again for the new width (only a command too wide for one of the
+        widths needs it: most do not)."""
+        longest = max(map(len, self.step.command.splitlines() or [""])) + 2
+        if longest > min(self._wrapped_at, self._width()):
+            self.update(self._body())
 
     # -- state ------------------------------------------------------------------------
 
@@ -212,7 +218,8 @@ class StepCard(Static):
         return self.content_region.width or 76
 
     def _body(self) -> Content:
-        parts = [command_text(self.step.command, self._width())]
+        self._wrapped_at = self._width()
+        parts = [command_text(self.step.command, self._wrapped_at)]
         result = self.result
         if result is not None:
             if result.message:
