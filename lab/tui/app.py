@@ -28,6 +28,7 @@ class LabApp(App[None]):
     ENABLE_COMMAND_PALETTE = False  # ctrl+p belongs to the shell (previous command)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", priority=True, show=False),
+        Binding("question_mark,f1", "help", "Help", show=False),
     ]
 
     def __init__(
@@ -41,6 +42,17 @@ class LabApp(App[None]):
         self.course = course
         self.opened: list[Lesson] = []
         """Lessons opened in this run (for the parting message)."""
+
+    def action_help(self) -> None:
+        """The keys, on any screen (the lesson's and the picker's say theirs themselves; a
+        dialog shows those of the screen under it)."""
+        from lab.tui.screens.help import PICKER_KEYS, HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        lesson = next((s for s in self.screen_stack if isinstance(s, LessonScreen)), None)
+        rows = PICKER_KEYS if lesson is None else None
+        self.push_screen(HelpScreen(rows, back=lesson is not None and lesson.from_picker))
 
     def get_default_screen(self) -> Screen[None]:
         if self.lesson is not None:

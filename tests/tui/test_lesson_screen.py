@@ -257,3 +257,14 @@ async def test_the_hint_link_shows_the_hint() -> None:
         await lab.pilot.click(card, offset=(link + 1, row))
         assert "is the engine running?" in card_text(lab, 0)
         assert card.state == "not run", "showing a hint runs nothing"
+
+
+async def test_help_comes_on_every_screen_even_a_dialog() -> None:
+    async with open_lab("run-pass.md") as lab:
+        await lab.pilot.press("R")
+        assert isinstance(lab.app.screen, ConfirmScreen)
+        await lab.pilot.press("f1")
+        assert isinstance(lab.app.screen, HelpScreen)
+        assert "back to the course" not in str(lab.app.screen.rows), "lab open: no course"
+        await lab.pilot.press("escape", "escape")
+        assert not isinstance(lab.app.screen, ConfirmScreen | HelpScreen)

@@ -29,6 +29,7 @@ class ConfirmScreen(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n", "answer(False)", "Cancel"),
         Binding("y", "answer(True)", "Yes"),
+        Binding("question_mark,f1", "app.help", "Help", show=False),
     ]
 
     def __init__(self, question: str, yes: str = "Yes") -> None:

@@ -42,7 +42,10 @@ class OutlineScreen(ModalScreen[int | None]):
         }
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,o,q", "cancel", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,o,q", "cancel", "Close"),
+        Binding("question_mark,f1", "app.help", "Help", show=False),
+    ]
 
     def __init__(self, learner: LearnerSession) -> None:
         super().__init__()

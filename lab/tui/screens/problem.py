@@ -65,7 +65,10 @@ class ProblemScreen(ModalScreen[str | None]):
         #buttons Button { margin-left: 2; }
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "close", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close"),
+        Binding("question_mark,f1", "app.help", "Help", show=False),
+    ]
 
     def __init__(
         self,

@@ -70,7 +70,10 @@ class SummaryScreen(ModalScreen[str | None]):
         #buttons Button { margin-left: 2; }
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "stay", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stay", "Close"),
+        Binding("question_mark,f1", "app.help", "Help", show=False),
+    ]
 
     def __init__(self, lesson: Lesson, tally: Tally, *, can_go_back: bool = True) -> None:
         super().__init__()
