@@ -148,10 +148,10 @@ class LearnerSession:
             if where is not None:
                 directory = Path(shlex.split(where.group(1))[0])
                 if directory.is_dir():
-                    said.append(f"directory {self._display(directory)}")
+                    said.append(f"in {self._display(directory)}")
                 else:
                     saved = _CD_LINE.sub("", saved)
-                    said.append(f"not {self._display(directory)} (it is gone)")
+                    said.append(f"not in {self._display(directory)} (it is gone)")
             if said:
                 self.restored.append(f"term{terminal}: " + ", ".join(said))
             with contextlib.suppress(OSError):

@@ -72,7 +72,7 @@ async def test_reopening_takes_up_captures_variables_and_directory() -> None:
     again = LearnerSession(load_lesson(fixture("resume-captures.md")))
     await again.start()
     try:
-        assert again.restored == ["captured $ONE, $TWO, $THREE", "term1: $MINE, directory ./work"]
+        assert again.restored == ["captured $ONE, $TWO, $THREE", "term1: $MINE, in ./work"]
         result = await again.run_step(again.lesson.steps[3])  # needs all of it, nothing re-run
         assert result.ok, result
         assert result.output == "all back\n"

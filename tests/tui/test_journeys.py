@@ -89,7 +89,7 @@ def test_quit_and_reopen_takes_up_values_shell_and_place(tmux: Tmux, state: Path
     seconds = time.monotonic() - started
     screen = tmux.wait_for("Taken up where you left off")
     assert "captured $ONE, $TWO, $THREE" in screen
-    assert "term1: $MINE, directory ./work" in screen
+    assert "term1: $MINE, in ./work" in screen
     assert "3/4 done" in screen and "✓ passed earlier" in card(screen, 3)
     assert seconds < 3.0, f"the prompt took {seconds:.2f} s"  # bench/tui.py: the figure
     tmux.keys("Enter")  # step 4 needs every value, the variable and the directory
