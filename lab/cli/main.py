@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import contextlib
-import json
 import os
 import sys
 import threading
@@ -17,6 +16,8 @@ from lab import __version__
 from lab.cli import startup
 from lab.cli.assertcmd import add_parser as add_assert_parser
 from lab.cli.host import cmd_doctor, cmd_reset
+from lab.cli.lessons import cmd_lint, cmd_list, cmd_steps
+from lab.cli.output import add_format_option, output_format, workspace
 from lab.cli.output import out as _out
 from lab.errors import EnvironmentNotReady, ExitStatus, LabError, UsageError
 
@@ -33,96 +34,6 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         sys.stderr.write(f"{self.prog}: error: {message}\n  hint: run `{self.prog} --help`\n")
         raise SystemExit(ExitStatus.USAGE)
-
-
-def cmd_lint(args: argparse.Namespace) -> int:
-    """`lab lint PATH...`."""
-    from lab.lesson.load import find_lessons, lint_file
-
-    files = find_lessons(args.paths)
-    github = args.format == "github"
-    if github:
-        from lab.render.github import diagnostic_annotation
-    errors = warnings = 0
-    for path in files:
-        _, diags = lint_file(path)
-        for diag in diags:
-            _out(sys.stdout, str(diag))
-            if github:
-                _out(sys.stdout, str(diagnostic_annotation(diag, _workspace())))
-        errors += sum(d.severity == "error" for d in diags)
-        warnings += sum(d.severity == "warning" for d in diags)
-    noun = "file" if len(files) == 1 else "files"
-    _out(sys.stderr, f"{len(files)} {noun} checked: {errors} error(s), {warnings} warning(s)")
-    return ExitStatus.FAILED if errors else ExitStatus.OK
-
-
-FORMATS = ("plain", "github")
-"""Output formats of `lab lint` and `lab run`: plain text, or plain text with GitHub workflow
-annotations (`::error file=…,line=…::…`) that GitHub shows on the pull request."""
-
-
-def output_format(choice: str | None) -> str:
-    """The format asked for with --format; else `github` inside GitHub Actions (where
-    GITHUB_ACTIONS=true), else `plain`."""
-    if choice is not None:
-        return choice
-    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "plain"
-
-
-def _workspace() -> str | None:
-    """The checkout GitHub names annotated files relative to (None: outside GitHub Actions)."""
-    return os.environ.get("GITHUB_WORKSPACE") or None
-
-
-def _add_format_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--format",
-        choices=FORMATS,
-        help="github: add GitHub workflow annotations (`::error file=…,line=…::…`) to the "
-        "plain output, so failures show on the pull request at their line (the default "
-        "when GITHUB_ACTIONS=true; plain elsewhere)",
-    )
-
-
-def cmd_steps(args: argparse.Namespace) -> int:
-    """`lab steps PATH [--json]`."""
-    from lab.lesson.load import load_lesson
-    from lab.lesson.plan import lesson_plan, plan_lines
-
-    lessons = [load_lesson(p) for p in args.paths]
-    if args.json:
-        plans = [lesson_plan(lesson) for lesson in lessons]
-        json.dump(plans[0] if len(plans) == 1 else plans, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        for lesson in lessons:
-            for text in plan_lines(lesson):
-                _out(sys.stdout, text)
-    return ExitStatus.OK
-
-
-def cmd_list(args: argparse.Namespace) -> int:
-    """`lab list [PATH...]`: the course in order."""
-    from lab.lesson.course import course
-
-    entries = course([Path(p) for p in args.paths] if args.paths else None)
-    if not entries:
-        _out(sys.stdout, "no lessons found")
-        return ExitStatus.OK
-    width = max((len(e.lesson.title) for e in entries if e.lesson), default=20)
-    for n, entry in enumerate(entries, 1):
-        if entry.lesson is None:
-            _out(sys.stdout, f"{n:>2}. {entry.path}  (cannot be read: {entry.error})")
-            continue
-        minutes = entry.lesson.front_matter.lab.estimate
-        estimate = f"~{minutes} min" if minutes else "     "
-        steps = len(entry.lesson.steps)
-        _out(
-            sys.stdout,
-            f"{n:>2}. {entry.lesson.title:<{width}} {estimate:>8}  {steps:>2} steps  {entry.path}",
-        )
-    return ExitStatus.OK
 
 
 def cmd_home(args: argparse.Namespace) -> int:
@@ -251,7 +162,7 @@ def build_parser(
         metavar="PATH",
         help="lesson files or directories (a lesson overlay LESSON.lab.yml checks its lesson)",
     )
-    _add_format_option(p)
+    add_format_option(p)
     _add_overlays_option(p)
     p.set_defaults(func=commands["lint"])
 
@@ -286,7 +197,7 @@ def build_parser(
     p.add_argument("--no-infer", action="store_true", help="no checks inferred from commands")
     p.add_argument("--fail-fast", action="store_true", help="stop at the first failure")
     p.add_argument("--strict-output", action="store_true", help="output drift fails the step")
-    _add_format_option(p)
+    add_format_option(p)
     _add_sandbox_options(p)
     p.add_argument(
         "-j",
@@ -427,7 +338,7 @@ def _annotate_error(exc: LabError, args: argparse.Namespace) -> None:
     for error in errors:
         if isinstance(error, LabError) and error.path is not None:
             message = error.message + (f"\nhint: {error.hint}" if error.hint else "")
-            where = repo_path(error.path, _workspace())
+            where = repo_path(error.path, workspace())
             title = f"lab {args.command}"
             _out(sys.stdout, str(Annotation("error", where, error.line, title, message)))
 

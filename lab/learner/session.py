@@ -25,7 +25,7 @@ from lab.shell import ShellSession
 from lab.statefiles import state_root
 
 if TYPE_CHECKING:  # the runner is imported when the lesson starts, after the first frame
-    from lab.hoststate.doctor import Clash
+    from lab.hoststate.clashes import Clash
     from lab.runner import EventHandler, LessonRunner, RunEvent, StepResult
 
 CLEAR_LINE = "\x05\x15"
@@ -223,7 +223,7 @@ class LearnerSession:
         """Containers in this lesson's way (its names and host ports) that it did not make,
         with the lab session that made each, if any (blocking reads run in a thread)."""
         from lab.engine.reader import as_api, connect_api
-        from lab.hoststate.doctor import find_clashes
+        from lab.hoststate.clashes import find_clashes
 
         if self.runner.sandboxed or not lesson_needs(self.lesson).uses_docker:
             return []

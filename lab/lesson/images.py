@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from lab.lesson.commands import (
+from lab.lesson.actions import (
     ComposeUp,
     DockerBuild,
     DockerCreate,
@@ -20,9 +20,8 @@ from lab.lesson.commands import (
     DockerTag,
     ImageMade,
     ServiceCreate,
-    read_commands,
-    with_tag,
 )
+from lab.lesson.commands import read_commands, with_tag
 from lab.lesson.model import DisplayBlock, Lesson, Step
 from lab.lesson.reference import is_registry_host
 from lab.lesson.written import Written, written_files

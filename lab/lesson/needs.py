@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lab.lesson.commands import DockerRmi, DockerRun, read_commands, with_tag
+from lab.lesson.actions import DockerRmi, DockerRun
+from lab.lesson.commands import read_commands, with_tag
 from lab.lesson.images import lesson_images
 from lab.lesson.model import Lesson
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from lab.checks.verdict import Verdict
 from lab.errors import LabError
-from lab.lesson.commands import (
+from lab.lesson.actions import (
     Action,
     ChangeDir,
     DockerPull,
@@ -25,12 +25,8 @@ from lab.lesson.commands import (
     DockerStop,
     DockerTag,
     MakeDirs,
-    container_id,
-    pull_digests,
-    push_digests,
-    read_commands,
-    with_tag,
 )
+from lab.lesson.commands import container_id, pull_digests, push_digests, read_commands, with_tag
 from lab.lesson.reference import is_insecure_host, parse_reference
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")

@@ -1,4 +1,7 @@
-"""A headless bash session in a pty: runs blocks line by line, completion told by marks."""
+"""A headless bash session in a pty: runs blocks line by line, completion told by marks.
+
+Over 400 lines: one class, the session's whole life (start, run a block, answer, interrupt, keep
+its state, close); its parts live beside it (tracker, channel, processes, keys, answer)."""
 
 from __future__ import annotations
 

@@ -26,6 +26,15 @@ def frozen_durations(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("lab.tui.widgets.step_card.duration_text", lambda seconds: "0.1s")
 
 
+@pytest.fixture(autouse=True)
+def fixed_workspace(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workspace's path depends on the state directory and the checkout's place: show a
+    fixed one, so the snapshot is the same in every clone."""
+    monkeypatch.setattr(
+        "lab.tui.widgets.header.home_path", lambda path: "~/.local/state/lab/workspaces/lesson"
+    )
+
+
 def test_course_picker(snap_compare: Callable[..., bool]) -> None:
     lessons = [fixture(n) for n in ("run-pass.md", "seed-registry-part1.md", "quiz-single.md")]
     progress = Progress(lessons[0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.lesson.commands import (
+from lab.lesson.actions import (
     DockerPull,
     DockerPush,
     DockerRm,
@@ -12,11 +12,8 @@ from lab.lesson.commands import (
     DockerTag,
     MakeDirs,
     Port,
-    container_id,
-    pull_digest,
-    push_digests,
-    read_commands,
 )
+from lab.lesson.commands import container_id, pull_digest, push_digests, read_commands
 from lab.lesson.parser import read_lesson
 from tests.conftest import fixture
 
@@ -101,7 +98,7 @@ def test_output_readers() -> None:
 
 
 def test_cd_is_noted() -> None:
-    from lab.lesson.commands import ChangeDir
+    from lab.lesson.actions import ChangeDir
 
     assert read_commands("mkdir a && cd a && mkdir b").actions == (
         MakeDirs(("a",)),

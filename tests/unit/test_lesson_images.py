@@ -3,14 +3,8 @@ checks), and which commands leave their image unknown."""
 
 from __future__ import annotations
 
-from lab.lesson.commands import (
-    ComposeUp,
-    DockerBuild,
-    DockerCreate,
-    ImageMade,
-    ServiceCreate,
-    read_commands,
-)
+from lab.lesson.actions import ComposeUp, DockerBuild, DockerCreate, ImageMade, ServiceCreate
+from lab.lesson.commands import read_commands
 from lab.lesson.images import compose_images, dockerfile_images, lesson_images
 from lab.lesson.load import load_lesson
 from lab.lesson.needs import lesson_needs

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lab.hoststate.doctor import owner_of
+from lab.hoststate.clashes import owner_of
 from lab.hoststate.owned import Listing, OwnedObjects, appeared
 from lab.hoststate.snapshot import HostState
 from lab.hoststate.store import SessionRecord
@@ -69,7 +69,7 @@ def test_a_clashing_container_is_named_with_the_session_that_made_it() -> None:
 
 
 def _describe(owner: SessionRecord) -> str:
-    from lab.hoststate.doctor import Clash
+    from lab.hoststate.clashes import Clash
 
     return Clash("registry", "abc", "named 'registry'", owner).describe()
 

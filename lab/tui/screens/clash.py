@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from lab.tui.screens.problem import ProblemScreen
 
 if TYPE_CHECKING:
-    from lab.hoststate.doctor import Clash
+    from lab.hoststate.clashes import Clash
 
 
 def owners(found: Sequence[Clash]) -> list[str]:
