@@ -46,9 +46,12 @@ def cmd_reset(args: argparse.Namespace) -> int:
     """`lab reset LESSON... [--yes]`: undo what a lesson session added to this machine."""
     from lab.engine.sdk import connect
     from lab.hoststate import CleanupReport, store
+    from lab.hoststate.guard.leftovers import sweep as sweep_guards
     from lab.hoststate.reset import reset_recorded
 
     status = ExitStatus.OK
+    for directory in sweep_guards():
+        _out(sys.stdout, f"removed the engine guard socket of a lab that died: {directory}")
     swept = _reset_sandboxes(args.paths)
     for raw in args.paths:
         path = Path(raw)

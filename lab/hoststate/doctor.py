@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
-from lab.engine.api import EngineRequestError, path_of
+from lab.engine.api import EngineRequestError, engine_address, path_of
 from lab.engine.reader import Engine, SDKEngine, as_api, connect_api
 from lab.errors import LabError
 from lab.hoststate import store
@@ -313,6 +313,24 @@ def check_hazards(lesson: Lesson, diagnosis: Diagnosis, *, allowed: bool) -> Non
     )
 
 
+def check_guard(diagnosis: Diagnosis) -> None:
+    """Lessons on this host reach the engine through lab's engine guard: can it stand in
+    front of this engine?"""
+    from lab.hoststate.guard.address import check_relayable
+
+    address = engine_address()
+    try:
+        check_relayable(address)
+    except LabError as exc:
+        diagnosis.add("fail", exc.message, exc.hint)
+        return
+    diagnosis.add(
+        "ok",
+        f"engine guard: lessons on this host reach {address} through lab's guard, which keeps "
+        "the containers, images, volumes and networks you had",
+    )
+
+
 def diagnose(
     lessons: list[Lesson],
     *,
@@ -334,6 +352,8 @@ def diagnose(
     for lesson, in_sandbox in zip(lessons, boxed, strict=True):
         if not in_sandbox:
             check_hazards(lesson, diagnosis, allowed=allow_engine_wide)
+    if any(n.uses_docker and not b for n, b in zip(needs, boxed, strict=True)):
+        check_guard(diagnosis)
     try:
         client = as_api(engine) if engine is not None else connect_api()
     except EnvironmentNotReady as exc:

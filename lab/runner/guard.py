@@ -39,6 +39,13 @@ class HostGuard:
         replace=False keeps an earlier record (a learner's session spans restarts)."""
         store.save(self.lesson, self.before, workspace, replace=replace)
 
+    def kept(self) -> HostState:
+        """What the engine guard keeps: what existed before the session, as its record says
+        (a learner's session spans restarts: what its earlier sessions made is the lesson's),
+        else this snapshot."""
+        record = store.load(self.lesson)
+        return record.before if record is not None else self.before
+
     def restore(self, engine: Callable[[], Any], owned: Owned) -> CleanupReport:
         """Undo what the run added (engine() gives a client that answers; owned says which new
         objects are the lesson's); the record goes once everything is undone."""

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from lab.checks.verdict import Verdict
 from lab.engine.cleanup import CleanupReport
+from lab.hoststate.guard.server import EngineGuard
 from lab.hoststate.restore import Owned
 from lab.lesson.model import Check, Step
 from lab.runner.checkrun import run_check_process
@@ -26,7 +27,8 @@ from lab.shell import ShellSession
 class HostPlacement:
     """Every terminal a shell on this host, started in the workspace. guard: the host's
     snapshot, for a lesson that uses Docker (restored at close); shell_state: where the
-    shells keep their state between sessions (RunOptions.shell_state)."""
+    shells keep their state between sessions (RunOptions.shell_state); engine_guard: what the
+    shells and written checks reach the engine through (stopped at close)."""
 
     def __init__(
         self,
@@ -35,12 +37,14 @@ class HostPlacement:
         engine: EngineConnection,
         guard: HostGuard | None = None,
         shell_state: Path | None = None,
+        engine_guard: EngineGuard | None = None,
     ) -> None:
         self.lesson = lesson
         self.workspace = workspace
         self.engine = engine
         self.guard = guard
         self.shell_state = shell_state
+        self.engine_guard = engine_guard
         self._shim = LabShim()  # `lab assert ...` in steps and checks is this lab
 
     async def prepare(self) -> SandboxReady | None:
@@ -48,13 +52,14 @@ class HostPlacement:
         return None
 
     def env(self, terminal: int, captures: Mapping[str, str]) -> dict[str, str]:
-        """A terminal's environment: this process's, the lesson's variables, `lab` on PATH."""
+        """A terminal's environment: this process's, the lesson's variables, `lab` on PATH,
+        the engine through the engine guard."""
         env = {
             **os.environ,
             **lesson_variables(self.lesson, terminal, str(self.workspace), captures),
         }
         env["PATH"] = self._shim.path_with_shim(env.get("PATH", ""))
-        return env
+        return self.engine_guard.client_env(env) if self.engine_guard is not None else env
 
     def shell(self, terminal: int, captures: Mapping[str, str]) -> ShellSession:
         """A bash for the terminal, in the workspace (taking up its saved state, if kept)."""
@@ -106,9 +111,9 @@ class HostPlacement:
     async def close(
         self, shells: Sequence[ShellSession], *, keep: bool, owned: Owned
     ) -> CleanupReport | None:
-        """Stop the shells; unless keep, restore the host from the guard's snapshot. A shell
-        idle at its prompt (nothing else running in it) cannot make anything more: it closes
-        while cleanup runs. Any other closes before cleanup looks."""
+        """Stop the shells, then the engine guard; unless keep, restore the host from the
+        guard's snapshot. A shell idle at its prompt (nothing else running in it) cannot make
+        anything more: it closes while cleanup runs. Any other closes before cleanup looks."""
         later = [s for s in shells if s.idle]
         await asyncio.gather(*(s.close() for s in shells if s not in later))
         closing = asyncio.gather(*(s.close() for s in later))
@@ -118,5 +123,7 @@ class HostPlacement:
                 cleanup = await asyncio.to_thread(self.guard.restore, self.engine.fresh, owned)
         finally:
             await closing
+            if self.engine_guard is not None:  # after the shells: nothing talks through it now
+                self.engine_guard.stop()
             self._shim.close()
         return cleanup

@@ -12,6 +12,9 @@ from lab.runner.events import StepResult
 from lab.shell import CommandResult
 from lab.shell.capture import redact
 
+REFUSALS_SHOWN = 3
+"""Different refusals of the engine guard named in a step's message; the rest are counted."""
+
 
 def judge_step(
     step: Step,
@@ -75,3 +78,16 @@ def capture(step: Step, output: str) -> tuple[dict[str, str], str | None]:
             return found, cap.name
         found[cap.name] = match.group(1) if match.groups() else match.group(0)
     return found, None
+
+
+def with_refusals(result: StepResult, refused: Sequence[str]) -> StepResult:
+    """A step during which the engine guard refused requests fails, saying what it refused
+    (also when its commands went on and exited 0); a timeout or error keeps its status."""
+    if not refused:
+        return result
+    said = list(dict.fromkeys(refused))
+    if len(said) > REFUSALS_SHOWN:
+        said = [*said[:REFUSALS_SHOWN], f"and {len(said) - REFUSALS_SHOWN} more refused"]
+    message = "; ".join([*said, result.message] if result.message else said)
+    status = result.status if result.status in ("timeout", "error") else "failed"
+    return replace(result, status=status, message=message)

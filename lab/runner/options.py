@@ -41,3 +41,7 @@ class RunOptions:
     shell_state: Path | None = None
     """A directory where each terminal's shell on this host keeps its state between
     sessions (`termN.sh`: its variables and directory, sourced when it starts)."""
+    guard: bool = True
+    """On this host, the lesson's shells and checks reach the engine through lab's engine
+    guard, which refuses to remove or change what existed before the lesson. False (no
+    command line flag sets it) is for measuring what the guard costs (bench/seed.py)."""

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from lab.engine import EngineFactory
 from lab.errors import LabError, ShellError
+from lab.hoststate.guard.policy import Protected
+from lab.hoststate.guard.server import EngineGuard
 from lab.lesson.model import Lesson, Step
 from lab.lesson.needs import lesson_needs, sandboxed
 from lab.runner.answers import StepAnswerer
@@ -35,7 +37,7 @@ from lab.runner.events import (
 from lab.runner.guard import HostGuard
 from lab.runner.host import HostPlacement
 from lab.runner.inferred import InferredCheck, expand_known, explain_failure, infer_checks
-from lab.runner.judge import judge_step
+from lab.runner.judge import judge_step, with_refusals
 from lab.runner.options import CHECK_TIMEOUT, DEFAULT_TIMEOUT, RunOptions
 from lab.runner.placement import Placement
 from lab.runner.warmup import warm_up
@@ -63,6 +65,8 @@ class LessonRunner:
         """The host's engine (sandbox nodes run there)."""
         self.placement: Placement | None = None
         """Where the terminals run (this host or sandbox nodes), once start() has decided."""
+        self.engine_guard: EngineGuard | None = None
+        """On this host, what the lesson's shells and checks reach the engine through."""
         self._said: list[str] = []
         """Commands the steps ran and what they printed: which new objects are the lesson's."""
         self._secrets: list[str] = []
@@ -112,7 +116,10 @@ class LessonRunner:
         # the nodes are removed by their labels: no snapshot of the host is needed.
         needs = lesson_needs(self.lesson)
         guard = None
+        engine_guard = None
         if needs.uses_docker and not self.sandboxed:
+            if self.options.guard:  # EnvironmentNotReady for an engine it cannot relay to
+                engine_guard = EngineGuard()
             guard = HostGuard.take(
                 self.lesson.path,
                 self.engine.reader(),
@@ -130,13 +137,20 @@ class LessonRunner:
             self._own_workspace = True
         if guard is not None:
             guard.record(self.workspace, replace=not self.options.interactive)
+            if engine_guard is not None:
+                self.engine_guard = engine_guard.start(Protected.of(guard.kept()))
         self.placement = self._place(guard)
         return LessonStarted(self.lesson, self.workspace)
 
     def _place(self, guard: HostGuard | None) -> Placement:
         if not self.sandboxed:
             return HostPlacement(
-                self.lesson.path, self.workspace, self.engine, guard, self.options.shell_state
+                self.lesson.path,
+                self.workspace,
+                self.engine,
+                guard,
+                self.options.shell_state,
+                self.engine_guard,
             )
         from lab.runner.sandboxed import NodePlacement  # the docker SDK: only for sandbox runs
 
@@ -233,6 +247,7 @@ class LessonRunner:
             self._record(step, result)
             return result
         self._emit(StepStarted(self.lesson, step))
+        refusals = self.engine_guard.mark() if self.engine_guard is not None else 0
         variables = {**os.environ, **self.captures}
         self._said += [step.command, expand_known(step.command, variables)]
         try:
@@ -249,6 +264,9 @@ class LessonRunner:
         elif result.status == "failed" and self._infers(step):
             explained = await self._explain(step)
             result = replace(result, checks=tuple(explained))
+        if self.engine_guard is not None:  # what it refused during the step and its checks
+            refused = self.engine_guard.refusals(refusals)
+            result = with_refusals(result, [r.message for r in refused])
         self._record(step, result)
         return result
 
