@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -32,6 +34,11 @@ def progress_file(name: str) -> dict[str, object]:
 
 def card_text(lab: object, step: int) -> str:
     return str(lab.card(step).render())  # type: ignore[attr-defined]
+
+
+def squeeze(text: str) -> str:
+    """text without its whitespace: what a wrapped line still says."""
+    return "".join(text.split())
 
 
 def actions_row(lab: object, step: int) -> int:
@@ -268,3 +275,23 @@ async def test_help_comes_on_every_screen_even_a_dialog() -> None:
         assert "back to the course" not in str(lab.app.screen.rows), "lab open: no course"
         await lab.pilot.press("escape", "escape")
         assert not isinstance(lab.app.screen, ConfirmScreen | HelpScreen)
+
+
+@pytest.mark.docker  # a volume of the user's, kept by the engine guard
+async def test_a_step_the_engine_guard_refused_says_why(tmp_path: Path) -> None:
+    volume = f"lab-test-keep-{uuid.uuid4().hex[:8]}"
+    subprocess.run(["docker", "volume", "create", volume], check=True, capture_output=True)
+    lesson = tmp_path / "guarded.md"
+    lesson.write_text(f"```.term1\ndocker volume rm {volume}\n```\n")
+    try:
+        async with open_lab(lesson) as lab:
+            await lab.pilot.press("enter")
+            assert await lab.finished(0) == "failed"
+            said = f"lab protected volume '{volume}': it existed before this lesson"
+            assert squeeze(said) in squeeze(card_text(lab, 0))  # (wrapped in both)
+            shown = squeeze("".join(lab.terminal().screen_text()))
+            assert squeeze(f"Error response from daemon: {said}") in shown
+        probe = subprocess.run(["docker", "volume", "inspect", volume], capture_output=True)
+        assert probe.returncode == 0, "the user's volume is still there"
+    finally:
+        subprocess.run(["docker", "volume", "rm", volume], capture_output=True)

@@ -76,7 +76,7 @@ PROTECTED = Protected.of(
         containers=frozenset({PRECIOUS}),
         images=frozenset({USER_IMAGE, SAVED_IMAGE}),
         image_tags=frozenset({"mine:1", "hello-world:latest"}),
-        volumes=frozenset({"data"}),
+        volumes=frozenset({"data", "a" * 64}),
         networks=frozenset({USER_NET}),
         saved_images=(SavedImage(SAVED_IMAGE, ("hello-world:latest",), "/x.tar"),),
     )
@@ -180,6 +180,9 @@ def test_images_the_user_had() -> None:
 def test_volumes_and_networks_the_user_had() -> None:
     assert judge("DELETE", "/v1.41/volumes/data?force=1") == (
         "409 lab protected volume 'data': it existed before this lesson"
+    )
+    assert judge("DELETE", "/volumes/" + "a" * 64) == (  # anonymous: shortened, as docker does
+        "409 lab protected volume 'aaaaaaaaaaaa': it existed before this lesson"
     )
     assert judge("DELETE", "/volumes/node") == (
         "409 lab protected volume 'node': it belongs to another lab run's sandbox"

@@ -37,6 +37,8 @@ _IMAGE = re.compile(r"^/images/(.+)$")
 _VOLUME = re.compile(r"^/volumes/([^/]+)$")
 _NETWORK = re.compile(r"^/networks/([^/]+)$")
 _DISCONNECT = re.compile(r"^/networks/([^/]+)/disconnect$")
+_ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")
+"""An anonymous volume's name."""
 _PRUNED = {
     "containers": "stopped containers",
     "images": "unused images",
@@ -239,11 +241,12 @@ class Policy:
 
     async def _volume(self, raw: str) -> str | None:
         name = unquote(raw)
+        label = name[:12] if _ANONYMOUS.match(name) else name  # as docker shortens IDs
         if name in self.protected.volumes:
-            return f"lab protected volume '{name}': it existed before this lesson"
+            return f"lab protected volume '{label}': it existed before this lesson"
         info = await self.inspect(f"/volumes/{raw}")
         if info and _lab_labelled(info.get("Labels")):
-            return f"lab protected volume '{name}': it belongs to another lab run's sandbox"
+            return f"lab protected volume '{label}': it belongs to another lab run's sandbox"
         return None
 
     async def _network(self, raw: str) -> str | None:
