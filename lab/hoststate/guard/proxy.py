@@ -173,10 +173,13 @@ class Link:
         """Tell the client what went wrong, if it still waits for an answer."""
         if self.down.our_state is not h11.SEND_RESPONSE:
             return
-        text = (
-            f"Cannot connect to the Docker daemon at {self.engine.address} (lab's engine guard: "
-            f"{reason(exc)}). Is the docker daemon running?"
-        )
+        if isinstance(exc, GuardSetupError):  # the engine answered, but not as expected
+            text = f"lab's engine guard could not judge this request: {exc}"
+        else:
+            text = (
+                f"Cannot connect to the Docker daemon at {self.engine.address} (lab's engine "
+                f"guard: {reason(exc)}). Is the docker daemon running?"
+            )
         with contextlib.suppress(h11.ProtocolError, ConnectionError, OSError):
             await self._answer(502, text)
 
@@ -189,9 +192,9 @@ class Link:
         return bytes(body)
 
     async def _refuse(self, refusal: Refusal, body_unread: bool) -> None:
-        if body_unread:  # read and drop it, so the connection can go on
+        if body_unread and not self.down.they_are_waiting_for_100_continue:
             while isinstance(await _next(self.down, self.reader), h11.Data):
-                pass
+                pass  # read and drop it, so the connection can go on
         await self._answer(refusal.status, refusal.message)
 
     async def _answer(self, status: int, message: str) -> None:
@@ -204,7 +207,8 @@ class Link:
 
     async def _upstream(self) -> _Upstream:
         up = self.up
-        if up is not None and up.conn.our_state is h11.DONE and up.conn.their_state is h11.DONE:
+        idle = up is not None and up.conn.states == {h11.CLIENT: h11.DONE, h11.SERVER: h11.DONE}
+        if up is not None and idle and not up.reader.at_eof():  # (a restarted engine closed it)
             up.conn.start_next_cycle()
             return up
         if up is not None:
