@@ -173,12 +173,14 @@ def main() -> None:
     lesson = load_lesson(SEED)
     script = "\n".join(step.command for step in lesson.steps)
     present = [ref for ref in LESSON_IMAGES if client.images.list(name=ref)]
-    for ref in present:
-        client.images.remove(ref)
+    removed = []
     try:
+        for ref in present:
+            client.images.remove(ref)
+            removed.append(ref)
         measure(client, lesson, script)
     finally:
-        for ref in present:
+        for ref in removed:
             client.images.pull(ref)
 
 
