@@ -200,8 +200,10 @@ def measure(client: Any, lesson: Lesson, script: str) -> None:
         took: dict[str, float] = {}
         for kind in ("terminal", "pipe"):
             time.sleep(SETTLE)
-            took[kind] = bash_round(script, terminal=kind == "terminal")
-            report = restore(lambda: client, before)
+            try:
+                took[kind] = bash_round(script, terminal=kind == "terminal")
+            finally:  # also when the script failed: the shared engine gets its state back
+                report = restore(lambda: client, before)
             assert report.ok, report.failed
         time.sleep(SETTLE)
         took["lab"] = lab_round(env)  # lab run cleans up after itself
