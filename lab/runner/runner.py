@@ -1,4 +1,7 @@
-"""Running a lesson's steps in real shells and yielding a stream of run events."""
+"""Running a lesson's steps in real shells and yielding a stream of run events.
+
+Over 400 lines: the step loop and the events it yields stay in one place; placement, judging,
+guarding and the engine connection live beside it."""
 
 from __future__ import annotations
 
