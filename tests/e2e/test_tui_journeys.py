@@ -128,8 +128,11 @@ def test_reset_removes_only_what_its_own_session_made(
     tmux.keys("Tab", "Enter")  # Keep it
     tmux.wait(at_prompt, "the prompt")
     tmux.keys("F6")
-    tmux.type("docker rm -f registry")  # the learner frees the name by hand
+    tmux.type("docker rm -f registry")  # in the lesson's terminal the guard keeps it
     tmux.keys("Enter")
+    tmux.wait_for("lab protected container 'registry': it existed before this lesson", 30)
+    assert registry(client) is not None
+    client.containers.get("registry").remove(force=True)  # the learner's own shell frees it
     tmux.wait(lambda s: registry(client) is None, "the container to go", 30)
     tmux.keys("F6", "Enter")
     tmux.wait_for("1/7 done", 60)
