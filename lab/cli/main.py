@@ -270,6 +270,68 @@ def build_parser(
     p.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     p.set_defaults(func=commands["reset"])
 
+    p = sub.add_parser(
+        "serve", help="a workshop room: the lessons in attendees' browsers, each on own nodes"
+    )
+    p.add_argument(
+        "paths",
+        nargs="*",
+        metavar="LESSON|COURSE",
+        help="lesson files or course directories (default: the bundled course)",
+    )
+    p.add_argument("--seats", type=int, default=30, metavar="N", help="attendees (default 30)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        metavar="H",
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 for a room on a network)",
+    )
+    p.add_argument(
+        "--port", type=int, default=8000, metavar="P", help="port (default 8000; 0: any free)"
+    )
+    p.add_argument(
+        "--idle",
+        type=float,
+        default=30.0,
+        metavar="MIN",
+        help="stop an attendee's nodes after MIN minutes away (default 30; 0: never); "
+        "they start again, progress kept, when the attendee returns",
+    )
+    p.add_argument(
+        "--warm",
+        type=int,
+        metavar="N",
+        help="make the first lesson's nodes for N seats before anyone joins, so that joining "
+        "takes seconds (default: every seat)",
+    )
+    p.add_argument(
+        "--node-memory",
+        default="1g",
+        metavar="SIZE",
+        help="memory limit of each node, its containers included (default 1g)",
+    )
+    p.add_argument(
+        "--node-pids",
+        type=int,
+        default=1024,
+        metavar="N",
+        help="process and thread limit of each node (default 1024)",
+    )
+    p.add_argument(
+        "--node-image",
+        metavar="IMAGE",
+        help="sandbox node image (default: $LAB_NODE_IMAGE, else docker:dind)",
+    )
+    p.add_argument(
+        "--mirror",
+        metavar="URL",
+        help="registry mirror of the nodes' engines instead of this engine's, e.g. the room's "
+        "bundle served by `lab bundle serve`: http://{gateway}:5050 (default: $LAB_NODE_MIRROR)",
+    )
+    p.add_argument("--title", help="the room's title on its pages (default: the course's)")
+    _add_overlays_option(p)
+    p.set_defaults(func=commands["serve"])
+
     add_assert_parser(sub, listed_only=command not in (None, "assert"))
     return parser
 
@@ -280,6 +342,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     node_settings(args)
     return run_command(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`lab serve [LESSON|COURSE...]`: a workshop room (lab.cli.serve)."""
+    from lab.cli.run import node_settings
+    from lab.cli.serve import serve_command
+
+    node_settings(args)
+    _use_overlays(args)
+    return serve_command(args)
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
@@ -298,6 +370,7 @@ COMMANDS: dict[str, Command] = {
     "doctor": cmd_doctor,
     "reset": cmd_reset,
     "bundle": cmd_bundle,
+    "serve": cmd_serve,
 }
 
 

@@ -27,6 +27,7 @@ from lab.statefiles import state_root
 if TYPE_CHECKING:  # the runner is imported when the lesson starts, after the first frame
     from lab.hoststate.clashes import Clash
     from lab.runner import EventHandler, LessonRunner, RunEvent, StepResult
+    from lab.sandbox import Seat
 
 CLEAR_LINE = "\x05\x15"
 """Ctrl-E, Ctrl-U: readline's end-of-line then kill-to-start, so a step sent to the shell is
@@ -65,11 +66,15 @@ class LearnerSession:
 
     The run's events reach the session first (`handle`), then its listeners (the TUI's
     lesson screen), so what they show already counts them. engine: gives a docker client of
-    the host's engine (default: this machine's)."""
+    the host's engine (default: this machine's). seat: a workshop room's seat (`lab serve`):
+    the lesson runs in sandbox nodes the room keeps between sessions."""
 
-    def __init__(self, lesson: Lesson, *, engine: EngineFactory | None = None) -> None:
+    def __init__(
+        self, lesson: Lesson, *, engine: EngineFactory | None = None, seat: Seat | None = None
+    ) -> None:
         self.lesson = lesson
         self.engine = engine
+        self.seat = seat
         self.progress: Progress = progress.load(lesson.path)
         self.items = progress.items(lesson)
         """(key, step or quiz) in document order."""
@@ -103,6 +108,7 @@ class LearnerSession:
                 cleanup=boxed,
                 workspace=self.workspace,
                 shell_state=shells_dir(self.lesson.path),
+                seat=self.seat,
             )
             self._runner = LessonRunner(self.lesson, options, engine=self.engine)
             self._runner.captures.update(self.progress.captures)
@@ -397,6 +403,11 @@ class LearnerSession:
             self._stop_listening = None
         await self.close()
         report = await asyncio.to_thread(reset_lesson, self.lesson.path, self.engine)
+        if self.seat is not None:  # the room's nodes of this lesson: fresh ones next time
+            engine = self.engine or default_engine
+            discarded = await asyncio.to_thread(self.seat.discard, engine(), self.lesson.path)
+            report.removed += discarded.removed
+            report.failed += discarded.failed
         self.progress = progress.load(self.lesson.path)
         self.restored = []
         self.findings = {}

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the sandbox package imports the docker SDK: not for runs on this host
+    from lab.sandbox import Seat
 
 DEFAULT_TIMEOUT = 300.0
 """Seconds a step may take when neither the step, the lesson nor the command line says."""
@@ -45,3 +49,6 @@ class RunOptions:
     """On this host, the lesson's shells and checks reach the engine through lab's engine
     guard, which refuses to remove or change what existed before the lesson. False (no
     command line flag sets it) is for measuring what the guard costs (bench/seed.py)."""
+    seat: Seat | None = None
+    """A workshop room's seat (`lab serve`): the lesson runs in sandbox nodes that the room
+    keeps between sessions; the run finds them again, and leaves them to the room."""

@@ -91,8 +91,9 @@ class LessonRunner:
 
     @property
     def sandboxed(self) -> bool:
-        """Whether terminals run in sandbox nodes (the option, else the lesson's setting)."""
-        return sandboxed(self.lesson, self.options.sandbox)
+        """Whether terminals run in sandbox nodes (the option, else the lesson's setting;
+        always on a workshop room's seat)."""
+        return self.options.seat is not None or sandboxed(self.lesson, self.options.sandbox)
 
     def add_listener(self, fn: Callable[[RunEvent], None]) -> Callable[[], None]:
         """Receive the events of run_step() (StepStarted, StepOutput, CheckFinished,
@@ -157,7 +158,12 @@ class LessonRunner:
             )
         from lab.runner.sandboxed import NodePlacement  # the docker SDK: only for sandbox runs
 
-        return NodePlacement(self.lesson, engine=self.engine.factory, image=self.options.node_image)
+        return NodePlacement(
+            self.lesson,
+            engine=self.engine.factory,
+            image=self.options.node_image,
+            seat=self.options.seat,
+        )
 
     def _placed(self) -> Placement:
         if self.placement is None:

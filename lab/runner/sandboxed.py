@@ -20,18 +20,27 @@ from lab.runner.checkrun import run_check_process
 from lab.runner.events import CheckResult, SandboxNode, SandboxReady, StepResult
 from lab.runner.inferred import InferredCheck
 from lab.runner.placement import CheckScope, checked, lesson_variables
-from lab.sandbox import Node, Sandbox
+from lab.sandbox import Node, Sandbox, Seat
 from lab.shell import ShellSession
 
 
 class NodePlacement:
     """A sandbox node per terminal, started by prepare() and removed by close(). engine:
-    the host's engine, where the nodes run; image: the node image (None: the default)."""
+    the host's engine, where the nodes run; image: the node image (None: the default); seat:
+    a workshop room's seat, whose nodes a later session finds again (close() leaves them)."""
 
-    def __init__(self, lesson: Lesson, *, engine: EngineFactory, image: str | None = None) -> None:
+    def __init__(
+        self,
+        lesson: Lesson,
+        *,
+        engine: EngineFactory,
+        image: str | None = None,
+        seat: Seat | None = None,
+    ) -> None:
         self.lesson = lesson
         nodes = terminal_count(lesson)
-        self.sandbox = Sandbox(engine, lesson=lesson.path, nodes=nodes, image=image)
+        self.seat = seat
+        self.sandbox = Sandbox(engine, lesson=lesson.path, nodes=nodes, image=image, seat=seat)
         self._up: asyncio.Future[None] | None = None
         self._ready: SandboxReady | None = None
 
@@ -147,6 +156,9 @@ class NodePlacement:
         box.stop()
         with contextlib.suppress(BaseException):
             await self._up  # stopped: ends at its next step
+        if self.seat is not None:  # the room's nodes: the attendee's next session takes them up
+            box.release()
+            return None
         if keep:  # `--keep`: marked, so that sweeps leave it
             await asyncio.to_thread(box.keep)
             return None

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from lab.sandbox.node import Node
     from lab.sandbox.nodes import DEFAULT_IMAGE, Sandbox, check_host, node_image
     from lab.sandbox.owner import Owner
+    from lab.sandbox.seat import NodeLimits, Seat, remove_room
 
 _HOMES = {
     "find_nodes": "lab.sandbox.leftovers",
@@ -29,6 +30,9 @@ _HOMES = {
     "check_host": "lab.sandbox.nodes",
     "node_image": "lab.sandbox.nodes",
     "Owner": "lab.sandbox.owner",
+    "NodeLimits": "lab.sandbox.seat",
+    "Seat": "lab.sandbox.seat",
+    "remove_room": "lab.sandbox.seat",
 }
 
 
@@ -42,13 +46,16 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_IMAGE",
     "Node",
+    "NodeLimits",
     "NodeMode",
     "Owner",
     "Sandbox",
+    "Seat",
     "check_host",
     "detect_mode",
     "find_nodes",
     "node_image",
+    "remove_room",
     "remove_run",
     "sweep",
 ]

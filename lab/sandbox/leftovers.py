@@ -44,8 +44,13 @@ def _remove_objects(
 
 def remove_run(client: Any, run_id: str) -> CleanupReport:
     """Remove every object of one sandbox run."""
+    return remove_labelled(client, f"{labels.RUN}={run_id}")
+
+
+def remove_labelled(client: Any, selector: str) -> CleanupReport:
+    """Remove every container, volume and network a label selector (`key=value`) finds."""
     report = CleanupReport()
-    _remove_objects(report, *_objects(client, f"{labels.RUN}={run_id}"))
+    _remove_objects(report, *_objects(client, selector))
     return report
 
 

@@ -21,11 +21,13 @@ from requests.exceptions import RequestException
 from lab.engine.cleanup import CleanupReport
 from lab.errors import EnvironmentNotReady, LabError, UsageError
 from lab.sandbox import owner as labels
+from lab.sandbox.leftovers import remove_run
 from lab.sandbox.mode import NodeMode, caps_mode, detect_mode, engine_bounding_set
 from lab.sandbox.mode import refused_privileged as _refused
 from lab.sandbox.node import Node, cgroup_files, nsenter
 from lab.sandbox.owner import Owner
 from lab.sandbox.relay import Relay
+from lab.sandbox.seat import NodeLimits, Seat
 
 T = TypeVar("T")
 
@@ -137,6 +139,7 @@ class Sandbox:
         image: str | None = None,
         owner: Owner | None = None,
         mirrors: Sequence[str] | None = None,
+        seat: Seat | None = None,
     ) -> None:
         self._engine = engine
         self.lesson = lesson
@@ -144,8 +147,11 @@ class Sandbox:
         self.image = node_image(image)
         self.mirrors = list(mirrors) if mirrors is not None else None
         """The nodes' registry mirrors (None: LAB_NODE_MIRROR, else the host engine's)."""
-        self.owner = owner or Owner.current()
-        self.run_id = secrets.token_hex(4)
+        self.seat = seat
+        """A room's seat: its nodes are found again by later sessions, never removed here."""
+        self.owner = seat.keeper if seat is not None else owner or Owner.current()
+        self.run_id = seat.run_id(lesson) if seat is not None else secrets.token_hex(4)
+        self.limits = seat.limits if seat is not None else NodeLimits()
         self.name = f"lab-{self.run_id}"
         """Prefix of every object's name; the network's name."""
         self.nodes: dict[int, Node] = {}
@@ -162,6 +168,7 @@ class Sandbox:
         """The labels of every object of this sandbox."""
         return {
             **self.owner.labels(),
+            **(self.seat.labels() if self.seat is not None else {}),
             labels.RUN: self.run_id,
             labels.LESSON: str(self.lesson.resolve()),
             **extra,
@@ -182,6 +189,19 @@ class Sandbox:
         self.leftovers = sweep(client)
         self._ensure_image(client)
         self.mode = detect_mode()
+        if self.seat is None:
+            self._make(client)
+        else:
+            with self.seat.locked(self.lesson):
+                if not self._adopt(client):
+                    remove_run(client, self.run_id)  # an incomplete set: start afresh
+                    self._make(client)
+        self._check_bash(self.nodes[1])
+        self._start_relays()
+        self.seconds = time.monotonic() - started
+
+    def _make(self, client: Any) -> None:
+        """Make the network and the nodes, and wait for their engines."""
         mirrors = node_mirrors(client.info(), self.mirrors)
         self._guarded(
             lambda: client.networks.create(self.name, driver="bridge", labels=self.labels())
@@ -189,9 +209,25 @@ class Sandbox:
         containers = {t: self._create_node(client, t, mirrors) for t in range(1, self.count + 1)}
         for terminal, container in containers.items():
             self.nodes[terminal] = self._wait_ready(container, terminal)
-        self._check_bash(self.nodes[1])
-        self._start_relays()
-        self.seconds = time.monotonic() - started
+
+    def _adopt(self, client: Any) -> bool:
+        """Take up the seat's nodes an earlier session made (starting the ones stopped while
+        their attendee was away); False when there is no complete set of them."""
+        found: dict[int, Any] = {}
+        for container in client.containers.list(
+            all=True, filters={"label": f"{labels.RUN}={self.run_id}"}, ignore_removed=True
+        ):
+            terminal = (container.labels or {}).get(labels.TERMINAL, "")
+            if terminal.isdigit():
+                found[int(terminal)] = container
+        if set(found) != set(range(1, self.count + 1)):
+            return False
+        for container in found.values():
+            if container.status != "running":
+                self._guarded(container.start)
+        for terminal, container in sorted(found.items()):
+            self.nodes[terminal] = self._wait_ready(container, terminal)
+        return True
 
     def _start_relays(self) -> None:
         """Serve each node's `lab` command (lab.sandbox.relay) until down() or keep()."""
@@ -286,6 +322,7 @@ class Sandbox:
             network_mode=self.name,
             binds={volume: {"bind": "/var/lib/docker", "mode": "rw"}},
             **mode.host_config(),
+            **self.limits.host_config(),
         )
         host_config.update(mode.host_config_extra())
         created = api.create_container(
@@ -369,10 +406,14 @@ class Sandbox:
         """Make a running up() give up at its next step (before down() or keep())."""
         self._closing.set()
 
+    def release(self) -> None:
+        """Leave a seat's nodes to their room (and to the seat's next session, which serves
+        their `lab` command again): stop serving it from here."""
+        self._closing.set()
+        self._stop_relays()
+
     def down(self) -> CleanupReport:
         """Remove the nodes, their volumes and the network (also ones up() is making)."""
-        from lab.sandbox.leftovers import remove_run
-
         self._closing.set()
         self._stop_relays()
         with self._lock:

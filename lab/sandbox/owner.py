@@ -21,6 +21,10 @@ TERMINAL = "lab.sandbox.terminal"
 """On a node container: the terminal whose shell runs in it."""
 KEPT = "lab.sandbox.kept"
 """On a run's marker volume: the sandbox was kept on purpose (`lab run --keep`)."""
+ROOM = "lab.sandbox.room"
+"""On a workshop room's objects: the room's id (`lab serve`)."""
+SEAT = "lab.sandbox.seat"
+"""On a workshop room's objects: the attendee they belong to."""
 
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 

@@ -17,12 +17,14 @@ from lab.lesson.model import Lesson
 from lab.tui.screens.lesson import LessonScreen
 
 if TYPE_CHECKING:
+    from lab.sandbox import Seat
     from lab.tui.screens.picker import PickerScreen
 
 
 class LabApp(App[None]):
     """One lesson (`lesson`), or the course picker over `course` (default: the bundled
-    lessons)."""
+    lessons); with `seat` (a `lab serve` attendee) every lesson runs in the room's nodes of
+    the seat."""
 
     TITLE = "lab"
     ENABLE_COMMAND_PALETTE = False  # ctrl+p belongs to the shell (previous command)
@@ -36,10 +38,12 @@ class LabApp(App[None]):
         *,
         lesson: Lesson | None = None,
         course: list[Path] | None = None,
+        seat: Seat | None = None,
     ) -> None:
         super().__init__()
         self.lesson = lesson
         self.course = course
+        self.seat = seat
         self.opened: list[Lesson] = []
         """Lessons opened in this run (for the parting message)."""
 
@@ -63,7 +67,7 @@ class LabApp(App[None]):
 
     def _lesson_screen(self, lesson: Lesson, *, from_picker: bool) -> LessonScreen:
         self.opened.append(lesson)
-        learner = LearnerSession(lesson)
+        learner = LearnerSession(lesson, seat=self.seat)
         return LessonScreen(learner, from_picker=from_picker)
 
     def on_picker_screen_open(self, message: PickerScreen.Open) -> None:
