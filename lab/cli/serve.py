@@ -74,7 +74,7 @@ def serve_command(args: argparse.Namespace) -> int:
         lessons=paths,
         seats=args.seats,
         idle_minutes=args.idle,
-        limits=NodeLimits(memory, pids, CPU_SHARES_DEFAULT),
+        limits=NodeLimits(memory, pids, CPU_SHARES_DEFAULT, hardened=True),
         node_image=args.node_image,
         warm=args.seats if args.warm is None else max(0, args.warm),
     )

@@ -4,6 +4,7 @@ grant every capability) all it can grant plus the other privileged settings."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -129,7 +130,17 @@ def detect_mode(requested: str | None = None) -> NodeMode:
     return caps_mode(f"--privileged is refused here: {whose} bounding set lacks {names}", bounding)
 
 
+def remaps_users(info: Mapping[str, Any]) -> bool:
+    """The engine runs containers in user namespaces (dockerd's userns-remap): --privileged is
+    refused there, and a node's root is an ordinary user of the host (lab-node-init then
+    starts the node's dockerd in its rootless mode)."""
+    return any("name=userns" in str(o) for o in info.get("SecurityOptions") or ())
+
+
 def refused_privileged(message: str) -> bool:
-    """True when starting a --privileged container failed for want of capabilities."""
+    """True when starting a --privileged container failed for want of capabilities, or
+    because the engine runs containers in user namespaces (userns-remap)."""
     text = message.lower()
+    if "incompatible with user namespaces" in text:
+        return True
     return "unable to apply caps" in text or ("operation not permitted" in text and "caps" in text)

@@ -14,13 +14,23 @@
 #   LAB_START_DOCKERD  1 (default) starts dockerd; 0 leaves it to the lesson.
 set -e
 
+# 0. In a user namespace (an engine with userns-remap), root here is an ordinary user of the
+#    host: /sys and the cgroup hierarchies stay read-only, and the inner dockerd runs in its
+#    rootless mode, where runc leaves cgroups alone (limits inside the node are not applied;
+#    the node's own limits are).
+userns=0
+awk 'NR == 1 && !($1 == 0 && $2 == 0) { found = 1 } END { exit !found }' /proc/self/uid_map &&
+  userns=1
+
 # 1. Without --privileged, Docker mounts /sys and the cgroup hierarchies read-only;
 #    with CAP_SYS_ADMIN and seccomp/apparmor unconfined we may remount them
 #    read-write for the inner dockerd. A no-op when they are rw already (--privileged).
-if grep -q ' /sys ro[, ]' /proc/self/mountinfo; then mount -o remount,rw /sys; fi
-for m in $(awk '$5 ~ "^/sys/fs/cgroup(/|$)" && $6 ~ "^ro" {print $5}' /proc/self/mountinfo); do
-  mount -o remount,bind,rw "$m"
-done
+if [ "$userns" = 0 ]; then
+  if grep -q ' /sys ro[, ]' /proc/self/mountinfo; then mount -o remount,rw /sys; fi
+  for m in $(awk '$5 ~ "^/sys/fs/cgroup(/|$)" && $6 ~ "^ro" {print $5}' /proc/self/mountinfo); do
+    mount -o remount,bind,rw "$m"
+  done
+fi
 # cgroup v2: move ourselves out of the root cgroup so that controllers can be
 # delegated to the inner dockerd (what docker:dind's `dind` script does).
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
@@ -32,15 +42,18 @@ fi
 
 # 2. Registry mirrors go into /etc/docker/daemon.json (not on the command line), so a
 #    lesson's bare `dockerd &` restart keeps them. A daemon.json the image brings wins.
-if [ -n "${LAB_MIRRORS:-}" ] && [ ! -s /etc/docker/daemon.json ]; then
+#    In a user namespace, `"rootless": true` goes there too, for the same reason.
+if [ ! -s /etc/docker/daemon.json ] && { [ -n "${LAB_MIRRORS:-}" ] || [ "$userns" = 1 ]; }; then
   gw=$(ip -4 route show default 2>/dev/null | awk '{print $3; exit}')
   list=''
-  for m in $LAB_MIRRORS; do
+  for m in ${LAB_MIRRORS:-}; do
     m=$(printf '%s' "$m" | sed "s/{gateway}/${gw:-127.0.0.1}/g")
     list="${list:+$list, }\"$m\""
   done
+  rootless=''
+  [ "$userns" = 1 ] && rootless=',\n  "rootless": true'
   mkdir -p /etc/docker
-  printf '{\n  "registry-mirrors": [%s]\n}\n' "$list" > /etc/docker/daemon.json
+  printf '{\n  "registry-mirrors": [%s]'"$rootless"'\n}\n' "$list" > /etc/docker/daemon.json
 fi
 
 # 3. dockerd, in the background. Stale pid files survive a `docker restart` of the node.

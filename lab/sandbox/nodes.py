@@ -21,8 +21,15 @@ from requests.exceptions import RequestException
 from lab.engine.cleanup import CleanupReport
 from lab.errors import EnvironmentNotReady, LabError, UsageError
 from lab.sandbox import owner as labels
+from lab.sandbox.harden import hardened
 from lab.sandbox.leftovers import remove_run
-from lab.sandbox.mode import NodeMode, caps_mode, detect_mode, engine_bounding_set
+from lab.sandbox.mode import (
+    NodeMode,
+    caps_mode,
+    detect_mode,
+    engine_bounding_set,
+    remaps_users,
+)
 from lab.sandbox.mode import refused_privileged as _refused
 from lab.sandbox.node import Node, cgroup_files, nsenter
 from lab.sandbox.owner import Owner
@@ -189,6 +196,9 @@ class Sandbox:
         self.leftovers = sweep(client)
         self._ensure_image(client)
         self.mode = detect_mode()
+        if self.mode.name == "privileged" and remaps_users(client.info()):
+            bounding, _ = engine_bounding_set()
+            self.mode = caps_mode("the engine runs containers in user namespaces", bounding)
         if self.seat is None:
             self._make(client)
         else:
@@ -317,14 +327,17 @@ class Sandbox:
         """docker create, through the low-level API: the SDK has no MaskedPaths/ReadonlyPaths
         (what the CLI's `--security-opt systempaths=unconfined` sets)."""
         api = client.api
+        rights, extra = mode.host_config(), mode.host_config_extra()
+        if self.limits.hardened:  # a room's node (lab.sandbox.harden)
+            rights, extra = hardened(rights, mode.dropped), {"MaskedPaths": [], "ReadonlyPaths": []}
         host_config = api.create_host_config(
             init=True,  # the engine's tini as PID 1 reaps the dockerds a lesson restarts
             network_mode=self.name,
             binds={volume: {"bind": "/var/lib/docker", "mode": "rw"}},
-            **mode.host_config(),
+            **rights,
             **self.limits.host_config(),
         )
-        host_config.update(mode.host_config_extra())
+        host_config.update(extra)
         created = api.create_container(
             self.image,
             name=name,

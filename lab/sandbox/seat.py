@@ -40,6 +40,8 @@ class NodeLimits:
     cpu_shares: int | None = None
     """CPU weight when the CPU is contended (1024: as much as one ordinary process of the
     host; less lets lab's own processes — the screens people type into — go first)."""
+    hardened: bool = False
+    """Narrower rights (lab.sandbox.harden): no kernel log, modules, clock or disks."""
 
     def host_config(self) -> dict[str, Any]:
         """Arguments for the docker SDK's create_host_config()."""
@@ -62,6 +64,8 @@ class NodeLimits:
             parts.append(f"{self.pids} pids")
         if self.cpu_shares is not None:
             parts.append(f"CPU weight {self.cpu_shares}/1024")
+        if self.hardened:
+            parts.append("narrowed rights")
         return ", ".join(parts) or "no limits"
 
 

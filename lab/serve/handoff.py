@@ -38,6 +38,7 @@ class Handoff:
             "memory": self.seat.limits.memory,
             "pids": self.seat.limits.pids,
             "cpu_shares": self.seat.limits.cpu_shares,
+            "hardened": self.seat.limits.hardened,
         }
         env = {
             SEAT_ENV: json.dumps(seat),
@@ -59,7 +60,12 @@ class Handoff:
             Owner(int(keeper["pid"]), str(keeper["boot"]), keeper.get("started")),
             str(raw["room"]),
             str(raw["seat"]),
-            NodeLimits(raw.get("memory"), raw.get("pids"), raw.get("cpu_shares")),
+            NodeLimits(
+                raw.get("memory"),
+                raw.get("pids"),
+                raw.get("cpu_shares"),
+                bool(raw.get("hardened", False)),
+            ),
         )
         lessons = tuple(Path(p) for p in json.loads(env[LESSONS_ENV]))
         return cls(

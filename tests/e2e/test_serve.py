@@ -91,6 +91,15 @@ async def test_two_attendees_each_on_their_own_nodes_refresh_idle_and_stop(
         for node in (ana_node, ben_node):
             config = node.attrs["HostConfig"]
             assert config["Memory"] == 1 << 30 and config["PidsLimit"] == 1024
+            assert config["CpuShares"] == 64 and not config["Privileged"]
+            assert {"SYS_MODULE", "SYSLOG", "SYS_TIME"} <= {
+                c.removeprefix("CAP_") for c in config["CapDrop"]
+            }
+            assert config["DeviceCgroupRules"] == ["c *:* rwm"]
+            # narrowed rights: no kernel log, no disk of the host (its inner dockerd works)
+            assert inside(node, "dmesg")[0] != 0
+            disk = "mknod /dev/d b 254 0 2>/dev/null; head -c1 /dev/d >/dev/null"
+            assert inside(node, "sh", "-c", disk)[0] != 0
             # the same container name and the same published port in each node
             assert inside(node, "docker", "ps", "--format", "{{.Names}} {{.Ports}}")[1].startswith(
                 "registry 0.0.0.0:5000->5000/tcp"

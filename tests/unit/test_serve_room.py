@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -104,3 +105,20 @@ def test_the_handoff_carries_ids_and_paths_and_comes_back_whole(tmp_path: Path) 
     assert room.code not in everything and room.key not in everything
     assert room.cookie_of(ana) not in everything
     assert env["LAB_STATE_DIR"] == str(ana.state_dir)
+
+
+def test_a_rooms_nodes_get_narrower_rights_whatever_the_mode() -> None:
+    from lab.sandbox.harden import DROPPED_CAPABILITIES, hardened, seccomp_profile
+    from lab.sandbox.mode import NodeMode
+
+    for mode in (NodeMode("privileged", "test"), NodeMode("caps", "test", ("SYS_RESOURCE",))):
+        config = hardened(mode.host_config(), mode.dropped)
+        assert "privileged" not in config
+        assert set(DROPPED_CAPABILITIES) <= set(config["cap_drop"])
+        assert set(mode.dropped) <= set(config["cap_drop"])
+        assert config["device_cgroup_rules"] == ["c *:* rwm"]
+        assert "seccomp=unconfined" not in config["security_opt"]
+    profile = json.loads(seccomp_profile())
+    assert profile["defaultAction"] == "SCMP_ACT_ALLOW"
+    denied = profile["syscalls"][0]["names"]
+    assert "init_module" in denied and "mount" not in denied and "keyctl" not in denied
