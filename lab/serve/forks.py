@@ -65,6 +65,7 @@ class Zygote:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             env=env,
+            start_new_session=True,  # out of the terminal's reach: the server ends it
         )
         assert self._process.stdout is not None
         line = await asyncio.wait_for(self._process.stdout.readline(), READY_TIMEOUT)

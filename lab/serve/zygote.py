@@ -47,6 +47,7 @@ def _child(
             if fd > 2:
                 os.close(fd)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         os.environ.clear()
         os.environ.update(env)
         from lab.serve.attendee import main
@@ -67,6 +68,7 @@ def _child(
 
 def serve(path: str) -> None:
     """Fork apps on request until the server (our stdin) goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the server's to act on
     preload()
     gc.freeze()  # the imported objects: never touched by a fork's collections, so shared longer
     signal.signal(signal.SIGCHLD, lambda *_: None)  # wakes select; children reaped below

@@ -161,8 +161,14 @@ async def test_after_kill_9_lab_reset_removes_the_rooms_nodes(
     finally:
         await ana.close()
     assert room_objects(engine, served.room)  # the node, its volume and network
+    zygote = served.zygote()
+    assert zygote is not None
     served.process.kill()
     served.process.wait(timeout=30)
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{zygote}").exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    assert not Path(f"/proc/{zygote}").exists()  # the zygote went with its server
     result = run_lab("reset", env=env)
     assert result.status == ExitStatus.OK, result.stdout + result.stderr
     assert re.search(r"removed node node1 \(lab-\w+-s01", result.stdout)

@@ -3,6 +3,8 @@ what it prints; the room's objects on the engine."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import signal
 import subprocess
@@ -57,8 +59,17 @@ class Served:
                 return line
         raise AssertionError(f"{pattern!r} not printed:\n" + "\n".join(self.lines))
 
+    def zygote(self) -> int | None:
+        """Pid of the room's zygote."""
+        for pid in _children(self.process.pid):
+            with contextlib.suppress(OSError):
+                if b"lab.serve.zygote" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+        return None
+
     def stop(self, sig: int = signal.SIGINT) -> tuple[int, str]:
-        self.process.send_signal(sig)
+        """Stop it as a terminal's Ctrl-C does: the signal to its whole process group."""
+        os.killpg(self.process.pid, sig)
         out, _ = self.process.communicate(timeout=60)
         return self.process.returncode, "\n".join(self.lines) + out
 
@@ -82,6 +93,7 @@ def start_room(*args: str, env: dict[str, str], lesson: Path = LESSON) -> Served
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,  # a process group of its own, as in a terminal
     )
     assert process.stdout is not None
     lines: list[str] = []
