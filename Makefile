@@ -46,6 +46,7 @@ bench: install  ## benchmarks (figures, not assertions)
 	$(BIN)/python bench/steps.py
 	$(BIN)/python bench/seed.py
 	$(BIN)/python bench/sandbox.py
+	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/bundle.py
 
 clean:

@@ -16,11 +16,12 @@ lesson in their own sandbox nodes. Printed:
 - the seats this machine could hold by memory: MemAvailable before the room / per attendee.
 
 Figures, not assertions. Needs root, the engine and the docker:dind stand-in of
-`scripts/test-env up`.
+`scripts/test-env up`. `--cold`: no warm seats (each attendee's app makes its node on joining).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import signal
@@ -195,15 +196,26 @@ async def measure(served: Served, k: int, steps: int) -> Figures:
 
 
 def main() -> int:
-    k = int(sys.argv[1]) if len(sys.argv) > 1 else 8
+    parser = argparse.ArgumentParser(description="lab serve with K simulated attendees")
+    parser.add_argument("k", nargs="?", type=int, default=8, help="attendees (default 8)")
+    parser.add_argument(
+        "--cold", action="store_true", help="no warm seats: each app makes its node as it joins"
+    )
+    args = parser.parse_args()
+    k = args.k
     from lab.lesson.load import load_lesson
 
     steps = len(load_lesson(SEED).steps)
     available = meminfo("MemAvailable")
     with tempfile.TemporaryDirectory() as state:
         env = {**os.environ, "LAB_STATE_DIR": state}
-        served = start_room("--seats", str(k), "--idle", "0", env=env, lesson=SEED)
-        warm = served.wait_line(r"seat\(s\) warm in (\d+) s")
+        warm_seats = "0" if args.cold else str(k)
+        served = start_room(
+            "--seats", str(k), "--idle", "0", "--warm", warm_seats, env=env, lesson=SEED
+        )
+        warm = "no seat warmed (--cold)"
+        if not args.cold:
+            warm = served.wait_line(r"seat\(s\) warm in (\d+) s").split("] ", 1)[-1].strip()
         try:
             got = asyncio.run(measure(served, k, steps))
         finally:
@@ -214,7 +226,7 @@ def main() -> int:
     per_app = statistics.mean(got.app_memory) if got.app_memory else 0.0
     per_attendee = per_node + per_app + got.server_memory / k
     print(f"lab serve, {k} attendees, seed lesson ({steps} steps), {os.cpu_count()} cores")
-    print(f"  before anyone joins: {warm.split('] ', 1)[-1].strip()}")
+    print(f"  before anyone joins: {warm}")
     frames, lessons, prompts = zip(*got.joins, strict=True)
     print(
         f"  join → first prompt (node included): median {statistics.median(prompts):.2f} s, "

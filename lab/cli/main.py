@@ -328,6 +328,12 @@ def build_parser(
         help="registry mirror of the nodes' engines instead of this engine's, e.g. the room's "
         "bundle served by `lab bundle serve`: http://{gateway}:5050 (default: $LAB_NODE_MIRROR)",
     )
+    p.add_argument(
+        "--bundle",
+        metavar="DIR",
+        help="a bundle made by `lab bundle`: served to the nodes as their registry mirror "
+        "for as long as the room runs (a room with no Internet)",
+    )
     p.add_argument("--title", help="the room's title on its pages (default: the course's)")
     _add_overlays_option(p)
     p.set_defaults(func=commands["serve"])

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from lab.errors import ExitStatus, UsageError
+from lab.serve.room import Room, RoomConfig
 
 NON_LOOPBACK_WARNING = (
     "warning: listening on {host}: anyone who can reach this machine and has the room code "
@@ -47,11 +51,8 @@ def _limits(args: argparse.Namespace) -> tuple[int, int]:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Run a room until Ctrl-C; 0 when everything it made was removed."""
-    from lab.engine.sdk import connect
     from lab.lesson.course import bundled_lessons_dir, course
     from lab.sandbox.seat import CPU_SHARES_DEFAULT, NodeLimits
-    from lab.serve.room import Room, RoomConfig
-    from lab.serve.run import Urls, is_loopback, prepare_host, serve
 
     if args.seats < 1:
         raise UsageError(f"--seats {args.seats}: a room needs at least one seat", "--seats 30")
@@ -79,12 +80,39 @@ def serve_command(args: argparse.Namespace) -> int:
         warm=args.seats if args.warm is None else max(0, args.warm),
     )
     room = Room(config)
+    with contextlib.ExitStack() as stack:
+        if args.bundle:
+            _say(f"serving the bundle {args.bundle} to the nodes as their registry mirror")
+            stack.enter_context(_bundle_mirror(Path(args.bundle)))
+        return _serve(room, config, args, title, len(entries))
+
+
+def _bundle_mirror(bundle: Path) -> contextlib.AbstractContextManager[object]:
+    """The bundle's registry, on every interface (the nodes reach it through their gateway),
+    as LAB_NODE_MIRROR for the room's nodes while it runs."""
+    from lab.bundle.serve import node_mirror, serve_bundle
+
+    @contextlib.contextmanager
+    def serving() -> Iterator[object]:
+        with serve_bundle(bundle, "0.0.0.0:0") as server:
+            os.environ["LAB_NODE_MIRROR"] = node_mirror(server)
+            yield server
+
+    return serving()
+
+
+def _serve(
+    room: Room, config: RoomConfig, args: argparse.Namespace, title: str, lessons: int
+) -> int:
+    from lab.engine.sdk import connect
+    from lab.serve.run import Urls, is_loopback, prepare_host, serve
+
     prepare_host(room, connect)
 
     def ready(urls: Urls) -> None:
-        noun = "lesson" if len(entries) == 1 else "lessons"
+        noun = "lesson" if lessons == 1 else "lessons"
         sys.stdout.write(
-            f"lab serve: room {room.id}, {args.seats} seats, {len(entries)} {noun}; "
+            f"lab serve: room {room.id}, {args.seats} seats, {lessons} {noun}; "
             f"each attendee on their own sandbox nodes ({config.limits.describe()} each)\n"
             f"  attendees open:  {urls.attendee}\n"
             f"  room code:       {room.code}\n"

@@ -6,6 +6,7 @@ leave nothing behind. The real browser drives the same room in tests/browser/.""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import time
@@ -19,7 +20,7 @@ from lab.checks import connect
 from lab.errors import ExitStatus
 from lab.sandbox.owner import ROOM, SEAT
 from tests.conftest import run_lab
-from tests.serve.room_process import Served, room_objects, start_room
+from tests.serve.room_process import LESSON, Served, room_objects, start_room
 from tests.serve.wsclient import Attendee, Refused, terminal_lines
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -172,4 +173,30 @@ async def test_after_kill_9_lab_reset_removes_the_rooms_nodes(
     result = run_lab("reset", env=env)
     assert result.status == ExitStatus.OK, result.stdout + result.stderr
     assert re.search(r"removed node node1 \(lab-\w+-s01", result.stdout)
+    assert room_objects(engine, served.room) == []
+
+
+async def test_a_room_serves_a_bundle_to_its_nodes(
+    env: dict[str, str], engine: Any, tmp_path: Path
+) -> None:
+    bundle = tmp_path / "bundle"
+    made = run_lab("bundle", str(LESSON), "-o", str(bundle), env=env)
+    assert made.status == ExitStatus.OK, made.stdout + made.stderr
+    served = start_room("--seats", "1", "--warm", "0", "--bundle", str(bundle), env=env)
+    ana = Attendee(served.base, "Ana")
+    try:
+        await ana.join(served.code)
+        await ana.connect()
+        await ana.wait_for(r"│\$ ", timeout=60)
+        await ana.press("\r")
+        await ana.wait_for(STEP_1_PASSED, timeout=90)
+        (node,) = nodes_of(engine, served.room).values()
+        mirror = json.loads(inside(node, "cat", "/etc/docker/daemon.json")[1])["registry-mirrors"]
+        assert len(mirror) == 1 and not mirror[0].endswith(":5001")  # the bundle's, not the host's
+        assert inside(node, "docker", "image", "inspect", "registry:2")[0] == 0
+    finally:
+        await ana.close()
+    status, output = served.stop()
+    assert status == ExitStatus.OK, output
+    assert f"serving the bundle {bundle}" in output
     assert room_objects(engine, served.room) == []
