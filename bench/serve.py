@@ -106,13 +106,14 @@ async def arrive(who: Attendee, code: str) -> tuple[float, float, float]:
 
 
 async def run_lesson(who: Attendee, steps: int) -> float:
-    """Enter on each step in turn (the screen moves to the next step after a pass); the
-    header's `N/7 done` is found in the bytes received, without drawing the screen."""
+    """Each step in turn: Enter runs it (and stays), `n` moves to the next; the header's
+    `N/7 done` is found in the bytes received, without drawing the screen."""
     who.draw, who.raw[:] = False, b""
     started = time.perf_counter()
     for n in range(1, steps + 1):
         await who.press("\r")
         await who.wait_bytes(rb"(?<![0-9])%d(?:\x1b\[[0-9;]*m)*/%d done" % (n, steps), timeout=180)
+        await who.press("n")
     return time.perf_counter() - started
 
 

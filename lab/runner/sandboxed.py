@@ -80,7 +80,10 @@ class NodePlacement:
 
     def shell(self, terminal: int, captures: Mapping[str, str]) -> ShellSession:
         """A bash inside the terminal's node, in its WORKDIR."""
-        return self.node(terminal).shell(f"term{terminal}", self.env(terminal, captures))
+        keep = self.seat is not None  # a room's attendee: a refreshed page finds the shell's state
+        return self.node(terminal).shell(
+            f"term{terminal}", self.env(terminal, captures), keep_state=keep
+        )
 
     async def run_step(self, step: Step, run: Callable[[], Awaitable[StepResult]]) -> StepResult:
         """The node's shell runs it. A step that started a dockerd (`pkill dockerd; dockerd &`,

@@ -21,6 +21,9 @@ T = TypeVar("T")
 
 WORKDIR = "/root"
 """Where shells and checks start in a node (Play with Docker's nodes start there too)."""
+STATE_DIR = "/root/.lab"
+"""Where shells that keep their state keep it, in the node (its writable layer: it stays
+while the node does, stopped or not)."""
 DOCKER_SOCKET = "/var/run/docker.sock"
 """Where the inner dockerd listens, inside the node (also after a lesson restarts it)."""
 JOIN_CGROUPS = (
@@ -88,8 +91,11 @@ class Node:
         env.setdefault("HOME", WORKDIR)
         return env
 
-    def shell(self, name: str, env: Mapping[str, str]) -> ShellSession:
-        """A (not yet started) shell for the node; env: the lesson's variables."""
+    def shell(self, name: str, env: Mapping[str, str], *, keep_state: bool = False) -> ShellSession:
+        """A (not yet started) shell for the node; env: the lesson's variables. keep_state:
+        the shell keeps its variables and directory in the node (STATE_DIR/NAME.sh), and a
+        later shell of the same name takes them up (a workshop attendee's page refreshed)."""
+        state = f"{STATE_DIR}/{name}.sh" if keep_state else None
         return ShellSession(
             cwd=Path("/"),  # the host side of nsenter; the shell starts in the node's WORKDIR
             env=env,
@@ -97,6 +103,8 @@ class Node:
             argv_prefix=self.exec_prefix(),
             rc_dir=(self.path("/tmp"), "/tmp"),
             base_env=self.base_env(),
+            state_file=self.path(state) if state else None,
+            state_file_as=state,
         )
 
     def engine(self, timeout: float = 30.0) -> Any:

@@ -54,6 +54,7 @@ class ShellSession:
         rc_dir: tuple[Path, str] | None = None,
         base_env: Mapping[str, str] | None = None,
         state_file: Path | None = None,
+        state_file_as: str | None = None,
     ) -> None:
         """argv_prefix, rc_dir and base_env put the shell somewhere else, e.g. in a container:
         the shell is started as `argv_prefix + [shell, ...]` (`nsenter -t PID -a --`), its
@@ -62,9 +63,10 @@ class ShellSession:
         base_env (the container's) instead of ours. The prefix must exec or wait for the
         shell on the same pty, so that prompts, Ctrl-C and hang-ups work as at home.
 
-        state_file (a shell on this host): the shell sources it at start-up and rewrites it
-        at every prompt with its variables (those that differ from how it started) and its
-        directory, so a later shell can take up where this one stopped."""
+        state_file: the shell sources it at start-up and rewrites it at every prompt with its
+        variables (those that differ from how it started) and its directory, so a later shell
+        can take up where this one stopped. A shell somewhere else (rc_dir) keeps one only
+        when state_file_as says where the shell sees it (state_file: where we see it)."""
         self.name = name
         self._cwd = Path(cwd)
         self._env = processes.session_env(env, base_env)
@@ -79,7 +81,8 @@ class ShellSession:
         self._channel: PtyChannel | None = None
         self._tty: str | None = None
         self._rcfile: str | None = None
-        self.state_file = state_file if rc_dir is None else None
+        self.state_file = state_file if rc_dir is None or state_file_as else None
+        self._state_as = state_file_as if rc_dir is not None else None
         self._vars_file: str | None = None
         """What SYNC_KEY makes the shell source (lab's variables), as we see it."""
         self._sync_pending = False
@@ -139,7 +142,7 @@ class ShellSession:
                 user_rc=self._user_rc,
                 argv_prefix=self._argv_prefix,
                 rc_dir=self._rc_dir,
-                state_file=str(self.state_file) if self.state_file is not None else None,
+                state_file=self._state_as or (str(self.state_file) if self.state_file else None),
                 sync_file=processes.as_shell_sees(self._vars_file, self._rc_dir),
             )
         except ShellError:

@@ -26,6 +26,8 @@ from tests.serve.wsclient import Attendee, Refused, terminal_lines
 pytestmark = [pytest.mark.docker, pytest.mark.slow, pytest.mark.timeout(300)]
 
 STEP_1_PASSED = r"Step 1 · term1[\s\S]*?✓ passed"
+EARLIER = r"Step 1 · term1[\s\S]*?✓ passed earlier[\s\S]*?Step 2 · term1"
+"""Step 1 as a reopened session shows it (verified in an earlier session), step 2 after it."""
 
 
 @pytest.fixture
@@ -42,6 +44,12 @@ def nodes_of(engine: Any, room: str) -> dict[str, Any]:
     """Seat id -> its (one) node container."""
     found = engine.containers.list(all=True, filters={"label": f"{ROOM}={room}"})
     return {c.labels[SEAT]: c for c in found}
+
+
+def prompt_after(screen: str, command: str) -> bool | None:
+    """True once the terminal shows the command and a new prompt after it."""
+    lines = [line.strip() for line in terminal_lines(screen) if line.strip()]
+    return True if lines[-2:] == [f"$ {command}", "$"] else None
 
 
 def seat_node(nodes: dict[str, Any], seat: int) -> Any:
@@ -115,15 +123,21 @@ async def test_two_attendees_each_on_their_own_nodes_refresh_idle_and_stop(
         assert code != 0
         assert inside(ana_node, "curl", "-s", "http://127.0.0.1:5000/v2/") == (0, "{}")
 
-        # a refresh: a new page, a new app; the same node, step 1 still passed, a live shell
+        # the shell's own state: a variable and a directory of Ana's
+        await ana.focus_terminal()
+        await ana.press("export COLOUR=blue; cd /etc\r")
+        await ana.until(lambda text: prompt_after(text, "export COLOUR=blue; cd /etc"), 30, "done")
+
+        # a refresh: a new page, a new app; the same node, step 1 still passed, the shell
+        # taken up where it was
         await ana.disconnect()
         await ana.connect()
-        await ana.wait_for(r"Step 1 · term1[\s\S]*?✓ verified earlier", timeout=60)
+        await ana.wait_for(EARLIER, timeout=60)
         await ana.wait_for(r"│\$ ", timeout=60)
         await ana.focus_terminal()
-        await ana.press("echo resumed-$((6*7))\r")
-        await ana.wait_for(r"resumed-42", timeout=30)
-        assert any(line.strip() == "resumed-42" for line in terminal_lines(ana.text()))
+        await ana.press("echo resumed-$((6*7)) $COLOUR $PWD\r")
+        await ana.wait_for(r"resumed-42 blue /etc", timeout=30)
+        assert any(line.strip() == "resumed-42 blue /etc" for line in terminal_lines(ana.text()))
         again = inside(ana_node, "docker", "inspect", "-f", "{{.Id}}", "registry")[1]
         assert again == registry_id  # the same node: what step 1 made is still there
 
@@ -136,7 +150,7 @@ async def test_two_attendees_each_on_their_own_nodes_refresh_idle_and_stop(
         assert ben_node.status == "exited"
         assert ana_node.status == "running"  # Ana is still here
         await ben.connect()
-        await ben.wait_for(r"Step 1 · term1[\s\S]*?✓ verified earlier", timeout=60)
+        await ben.wait_for(EARLIER, timeout=60)
         await ben.wait_for(r"│\$ ", timeout=60)
         ben_node.reload()
         assert ben_node.status == "running"

@@ -147,7 +147,7 @@ class Attendee:
     async def focus_lesson(self) -> None:
         """F6 back to the lesson (its keys are in the footer again)."""
         await self.press(F6)
-        await self.wait_for(r"\n\s*f6 Lesson ⇄ terminal .*Run step")
+        await self.wait_for(r"\n\s*f6 Lesson ⇄ terminal .*n Next")
 
     async def disconnect(self) -> None:
         """Close the page's connection (a refresh begins like this)."""

@@ -18,6 +18,7 @@ from textual.widgets import Footer
 from lab.errors import EnvironmentNotReady, LabError
 from lab.learner.session import LearnerSession
 from lab.lesson.model import Quiz, Step
+from lab.lesson.needs import sandboxed
 from lab.tui.widgets.header import LabHeader
 from lab.tui.widgets.lesson_view import LessonView
 from lab.tui.widgets.prose import ProseBlock
@@ -88,7 +89,9 @@ class LessonScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield LabHeader(self.learner.lesson.title, where=self.learner.workspace)
+        boxed = self.learner.seat is not None or sandboxed(self.learner.lesson)
+        # on sandbox nodes the shells start in each node's /root, not in a directory here
+        yield LabHeader(self.learner.lesson.title, where=None if boxed else self.learner.workspace)
         with Horizontal(id="main"):
             yield self._lesson_view()
             if self.has_terminals:
