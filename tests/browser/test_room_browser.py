@@ -239,6 +239,13 @@ def test_two_attendees_in_real_browsers(room: Served, browsers: Callable[[], Pag
     ana.wait_for(r"│registry is still up", timeout=30)
     ana.shot("classroom-after-refresh")
 
+    # the instructor's page (in Ben's browser, his lesson closed): who is here, how far
+    ben.open(room.instructor)
+    table = wait(ben).until(until.presence_of_element_located((By.ID, "attendees"))).text
+    assert re.search(r"1 Ana connected 1 running, [\d.]+ MiB registry-1-local 1/13", table), table
+    assert re.search(r"2 Ben (connected|away 0 min) 1 running", table), table
+    ben.shot("classroom-instructor")
+
     # stopping the server: every page's app ends, nothing of the room is left
     status, output = room.stop(signal.SIGINT)
     assert status == ExitStatus.OK, output
