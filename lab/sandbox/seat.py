@@ -20,6 +20,8 @@ from lab.sandbox.owner import Owner
 MEMORY_DEFAULT = 1024 * 1024 * 1024
 """Bytes of memory a seat's node may use by default (its inner dockerd, containerd and the
 lesson's containers together; the registry course peaks near 150 MB: docs/classroom.md)."""
+LOCK_PREFIX = "lab-seat-"
+"""Lock files of seats (in the temporary directory), named after their run ids."""
 CPU_SHARES_DEFAULT = 64
 """A room's nodes' CPU weight: under contention a node gets a quarter of what one ordinary
 process gets, so that attendees' screens and keystrokes go before other attendees' `docker
@@ -99,7 +101,7 @@ class Seat:
     def locked(self, lesson: Path) -> Iterator[None]:
         """Held while a session finds or makes the nodes of a lesson, so that two sessions of
         the seat (a refresh while the old page still closes) never make two sets."""
-        path = Path(tempfile.gettempdir()) / f"lab-seat-{self.run_id(lesson)}.lock"
+        path = Path(tempfile.gettempdir()) / f"{LOCK_PREFIX}{self.run_id(lesson)}.lock"
         with path.open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
@@ -124,8 +126,11 @@ class Seat:
 
 
 def remove_room(client: Any, room: str) -> CleanupReport:
-    """Remove every node, volume and network of a room."""
-    return remove_labelled(client, f"{labels.ROOM}={room}")
+    """Remove every node, volume and network of a room (and its seats' lock files)."""
+    report = remove_labelled(client, f"{labels.ROOM}={room}")
+    for lock in Path(tempfile.gettempdir()).glob(f"{LOCK_PREFIX}{room}-*.lock"):
+        lock.unlink(missing_ok=True)
+    return report
 
 
 def format_bytes(n: int) -> str:

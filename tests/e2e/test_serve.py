@@ -9,6 +9,7 @@ import asyncio
 import json
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -162,6 +163,7 @@ async def test_two_attendees_each_on_their_own_nodes_refresh_idle_and_stop(
     assert "seat 2: Ben away" in output and "stopped 1 node(s)" in output
     assert re.search(r"removed node node1 \(lab-\w+-s01", output)
     assert room_objects(engine, room.room) == []
+    assert list(Path(tempfile.gettempdir()).glob(f"lab-seat-{room.room}-*")) == []  # seats' locks
 
 
 async def test_after_kill_9_lab_reset_removes_the_rooms_nodes(
