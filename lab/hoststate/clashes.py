@@ -14,22 +14,6 @@ from lab.hoststate.store import SessionRecord
 from lab.lesson.model import Lesson
 from lab.lesson.needs import LessonNeeds, lesson_needs
 
-MIN_FREE_BYTES = 2 * 1024**3
-"""Below this much free space in Docker's data directory, pulls and pushes start failing."""
-MANIFEST_TYPES = ", ".join(
-    (
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.docker.distribution.manifest.list.v2+json",
-        "application/vnd.oci.image.manifest.v1+json",
-        "application/vnd.oci.image.index.v1+json",
-    )
-)
-"""What a registry is asked for when the doctor checks an image is there (as an engine asks)."""
-ENGINE_HINT = (
-    "start the engine: on this project's test machines `sudo scripts/test-env up`; "
-    "elsewhere `sudo systemctl start docker` (or start Docker Desktop)"
-)
-
 
 @dataclass(frozen=True)
 class _Container:

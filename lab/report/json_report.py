@@ -5,17 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, assert_never
+from typing import Any
 
+from lab.report.collect import LessonsReport
 from lab.runner.events import (
-    CheckFinished,
     LessonFinished,
-    LessonStarted,
-    RunEvent,
-    SandboxReady,
-    StepFinished,
-    StepOutput,
-    StepStarted,
 )
 
 
@@ -73,27 +67,10 @@ def write_json(runs: Sequence[LessonFinished], path: Path) -> None:
     path.write_text(json.dumps(report_data(runs), indent=2) + "\n", encoding="utf-8")
 
 
-class JSONReport:
-    """The JSON report of a `lab run`, as an event consumer: keeps each lesson's LessonFinished
-    (it carries every step and check result) and writes them all at the end."""
+class JSONReport(LessonsReport):
+    """The JSON report of a `lab run`, as an event consumer."""
 
     kind = "JSON"
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.runs: list[LessonFinished] = []
-
-    def handle(self, event: RunEvent) -> None:
-        """Take one event of the run."""
-        match event:
-            case LessonFinished():
-                self.runs.append(event)
-            case LessonStarted() | SandboxReady() | StepStarted() | StepOutput():
-                pass  # nothing to report before the results
-            case CheckFinished() | StepFinished():
-                pass  # reported from LessonFinished, which has them all in step order
-            case _:
-                assert_never(event)
 
     def write(self) -> None:
         """Write the report of the lessons seen so far."""

@@ -5,18 +5,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
-from typing import assert_never
 
 from lab.ansi import ANSI
+from lab.report.collect import LessonsReport
 from lab.runner.events import (
-    CheckFinished,
     LessonFinished,
-    LessonStarted,
-    RunEvent,
-    SandboxReady,
-    StepFinished,
-    StepOutput,
-    StepStarted,
 )
 
 _INVALID_XML = str.maketrans({c: None for c in range(32) if c not in (9, 10, 13)})
@@ -110,27 +103,10 @@ def write_junit(runs: Sequence[LessonFinished], path: Path) -> None:
     tree.write(path, encoding="utf-8", xml_declaration=True)
 
 
-class JUnitReport:
-    """The JUnit XML of a `lab run`, as an event consumer: keeps each lesson's LessonFinished
-    (it carries every step and check result) and writes them all at the end."""
+class JUnitReport(LessonsReport):
+    """The JUnit XML of a `lab run`, as an event consumer."""
 
     kind = "JUnit"
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.runs: list[LessonFinished] = []
-
-    def handle(self, event: RunEvent) -> None:
-        """Take one event of the run."""
-        match event:
-            case LessonFinished():
-                self.runs.append(event)
-            case LessonStarted() | SandboxReady() | StepStarted() | StepOutput():
-                pass  # nothing to report before the results
-            case CheckFinished() | StepFinished():
-                pass  # reported from LessonFinished, which has them all in step order
-            case _:
-                assert_never(event)
 
     def write(self) -> None:
         """Write the report of the lessons seen so far."""

@@ -27,8 +27,7 @@ from tests.events import one_of_each
 CONSUMERS = {
     "lab/render/console.py",
     "lab/render/github.py",
-    "lab/report/junit.py",
-    "lab/report/json_report.py",
+    "lab/report/collect.py",
     "lab/learner/session.py",
     "lab/tui/screens/lesson.py",
 }
