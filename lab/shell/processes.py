@@ -53,6 +53,19 @@ def session_env(
     return result
 
 
+RESET_SIGNALS = (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ)
+"""Signals a terminal's shell must get with their default action, whatever lab inherited: a
+lab started in the background (`cmd &` in a script, nohup, some CI runners) ignores SIGINT
+and SIGQUIT, Python ignores SIGPIPE and SIGXFSZ, and bash cannot undo a signal ignored when it
+started — Ctrl-C (a step's timeout, the learner's key) would then do nothing."""
+
+
+def default_signals() -> None:
+    """In the shell's process, before it runs bash: every signal of RESET_SIGNALS as default."""
+    for sig in RESET_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def spawn_shell(
     *,
     shell: str,
@@ -88,7 +101,9 @@ def spawn_shell(
     # (which ours sources only for user_rc); -i: interactive, so prompts are shown.
     argv = [*argv_prefix, shell, "--noprofile", "--rcfile", rcfile, "-i"]
     try:
-        proc = ptyprocess.PtyProcess.spawn(argv, cwd=str(cwd), env=env, dimensions=dimensions)
+        proc = ptyprocess.PtyProcess.spawn(
+            argv, cwd=str(cwd), env=env, dimensions=dimensions, preexec_fn=default_signals
+        )
     except (OSError, ptyprocess.PtyProcessError) as e:
         remove_rcfile(path)
         raise ShellError(f"cannot start {shell}: {e}", hint="check that bash is installed") from e

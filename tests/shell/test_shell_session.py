@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -188,3 +189,22 @@ async def test_idle_only_at_the_prompt_with_nothing_left_running(shell: ShellSes
     assert shell.idle
     await shell.close()
     assert not shell.idle
+
+
+async def test_ctrl_c_works_when_lab_itself_ignores_sigint(tmp_path: Path) -> None:
+    """A lab started in the background (`lab run … &` in a script, nohup) inherits SIGINT
+    ignored; its shells must not, or a step's timeout and the learner's Ctrl-C do nothing."""
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        session = ShellSession(cwd=tmp_path)
+        await session.start()
+    finally:
+        signal.signal(signal.SIGINT, before)
+    try:
+        task = asyncio.create_task(session.run("sleep 30", timeout=50))
+        await wait_until(lambda: runs_a_command(session, "sleep"), 10, "sleep 30 to start")
+        session.interrupt()
+        result = await asyncio.wait_for(task, 10)
+        assert (result.outcome, result.exit_status) == ("finished", 130)
+    finally:
+        await session.close()
