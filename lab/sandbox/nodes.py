@@ -267,21 +267,7 @@ class Sandbox:
             return create()
 
     def _ensure_image(self, client: Any) -> None:
-        try:
-            client.images.get(self.image)
-            return
-        except ImageNotFound:
-            pass
-        repo, tag = _split_ref(self.image)
-        try:
-            client.images.pull(repo, tag=tag)
-        except (APIError, DockerException, RequestException) as exc:
-            reason = getattr(exc, "explanation", None) or str(exc)
-            raise EnvironmentNotReady(
-                f"the sandbox node image {self.image} is not here and cannot be pulled: {reason}",
-                "`sudo scripts/test-env up` provides a docker:dind stand-in through the local "
-                "mirror; or name another image with --node-image (or LAB_NODE_IMAGE)",
-            ) from exc
+        ensure_image(client, self.image)
 
     def _create_node(self, client: Any, terminal: int, mirrors: list[str]) -> Any:
         hostname = f"node{terminal}"
@@ -469,3 +455,23 @@ def _read(path: Path) -> bytes:
 def _tail(data: bytes, lines: int = 3) -> str:
     text = data.decode("utf-8", "replace").strip().splitlines()
     return " | ".join(text[-lines:]) or "(nothing logged)"
+
+
+def ensure_image(client: Any, image: str) -> None:
+    """The node image on this engine: pulled (through the engine's mirrors) when missing, or
+    EnvironmentNotReady saying how to get one."""
+    try:
+        client.images.get(image)
+        return
+    except ImageNotFound:
+        pass
+    repo, tag = _split_ref(image)
+    try:
+        client.images.pull(repo, tag=tag)
+    except (APIError, DockerException, RequestException) as exc:
+        reason = getattr(exc, "explanation", None) or str(exc)
+        raise EnvironmentNotReady(
+            f"the sandbox node image {image} is not here and cannot be pulled: {reason}",
+            "`sudo scripts/test-env up` provides a docker:dind stand-in through the local "
+            "mirror; or name another image with --node-image (or LAB_NODE_IMAGE)",
+        ) from exc

@@ -57,18 +57,12 @@ def prepare_host(room: Room, engine: Callable[[], Any]) -> Any:
     """What the room needs before anyone joins: root and nsenter, the engine, the node image;
     leftovers of rooms and runs that died are removed. Returns the engine's client."""
     from lab.sandbox import check_host, node_image, sweep
+    from lab.sandbox.nodes import ensure_image
 
     check_host()
     client = engine()
     sweep(client)
-    image = node_image(room.config.node_image)
-    try:
-        client.images.get(image)
-    except Exception as exc:
-        raise EnvironmentNotReady(
-            f"the sandbox node image {image} is not on this engine",
-            "`sudo scripts/test-env up` builds lab's stand-in; or name one with --node-image",
-        ) from exc
+    ensure_image(client, node_image(room.config.node_image))  # pulled through the mirrors
     return client
 
 
