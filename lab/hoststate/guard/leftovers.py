@@ -14,18 +14,10 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from lab.sandbox.owner import start_time
+
 PREFIX = "lab-guard-"
 _NAME = re.compile(rf"^{PREFIX}(?P<pid>\d+)-(?P<started>\d+|x)-")
-
-
-def start_time(pid: int) -> str | None:
-    """When a process started (field 22 of /proc/PID/stat), None when it does not exist."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return None
-    fields = text[text.rfind(")") + 2 :].split()
-    return fields[19] if len(fields) > 19 else None
 
 
 def directory_prefix() -> str:
