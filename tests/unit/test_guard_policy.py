@@ -14,9 +14,9 @@ import pytest
 from lab.errors import EnvironmentNotReady
 from lab.hoststate.guard.address import check_relayable, unix_or_tcp
 from lab.hoststate.guard.leftovers import PREFIX, directory_prefix, sweep
-from lab.sandbox.owner import start_time
 from lab.hoststate.guard.policy import Policy, Protected, api_path, familiar
 from lab.hoststate.snapshot import HostState, SavedImage
+from lab.sandbox.owner import start_time
 
 PRECIOUS = "c" * 64
 NEW = "d" * 64
