@@ -77,7 +77,7 @@ def preflight(
         lessons, sandboxed=boxed, node_image=node_image, allow_engine_wide=allow_engine_wide
     )
     for finding in diagnosis.findings:
-        if finding.level == "warn" and "as allowed" in finding.message:
+        if finding.at_risk:
             sys.stderr.write(f"lab: warning: {finding.message}\n")
     if not diagnosis.ready:
         failed = [f for f in diagnosis.findings if f.level == "fail"]

@@ -53,6 +53,8 @@ class Finding:
     """What was found."""
     hint: str | None = None
     """What to do about it."""
+    at_risk: bool = False
+    """A warning of what the user allowed to act on this engine (said before anything runs)."""
 
 
 @dataclass
@@ -304,7 +306,8 @@ def check_hazards(lesson: Lesson, diagnosis: Diagnosis, *, allowed: bool) -> Non
         return
     lines = "".join(f"\n      {hazard}" for hazard in hazards)
     if allowed:
-        diagnosis.add("warn", f"{lesson.path} acts on this whole engine, as allowed:{lines}")
+        message = f"{lesson.path} acts on this whole engine, as allowed:{lines}"
+        diagnosis.findings.append(Finding("warn", message, at_risk=True))
         return
     diagnosis.add(
         "fail",
