@@ -1,5 +1,8 @@
 """Sandbox nodes: a throw-away Docker host (a Docker-in-Docker container) per terminal, all of a
-lesson's nodes on one private network, removed afterwards."""
+lesson's nodes on one private network, removed afterwards.
+
+Over 400 lines: the Sandbox class is the nodes' whole life (make or adopt, relays, readiness,
+down); the node image and mirror helpers at the top could move to a module of their own."""
 
 from __future__ import annotations
 
